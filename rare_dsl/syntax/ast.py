@@ -1,0 +1,257 @@
+"""The syntax tree of rules and rule files: frozen dataclasses, each with the span of its source text.
+
+The tree says what was written, not what it means: names are unresolved and `!=` is still `!=`. The
+checker turns it into a typed rule. `children()` and `depth()` walk it without recursion, so even a
+tree built from hostile input can be measured before anything recursive touches it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rare_dsl.diagnostics import Source, Span
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    span: Span
+
+
+# ------------------------------------------------------------------------------------------------- values
+
+
+@dataclass(frozen=True, slots=True)
+class Text(Node):
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Number(Node):
+    value: int | Decimal
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class Boolean(Node):
+    value: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Date(Node):
+    value: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Timestamp(Node):
+    value: dt.datetime  # always timezone-aware UTC
+
+
+@dataclass(frozen=True, slots=True)
+class Duration(Node):
+    amount: int
+    unit: str  # one of DURATION_UNITS
+
+
+@dataclass(frozen=True, slots=True)
+class Ago(Node):
+    duration: Duration
+
+
+@dataclass(frozen=True, slots=True)
+class Null(Node):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ListLiteral(Node):
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Name(Node):
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Argument(Node):
+    name: str | None  # None for a positional argument
+    name_span: Span | None
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Node):
+    name: str
+    name_span: Span
+    args: tuple[Argument, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Negate(Node):
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Arithmetic(Node):
+    op: str  # + - * /
+    left: Expr
+    right: Expr
+
+
+# ------------------------------------------------------------------------------------------- conditions
+
+
+@dataclass(frozen=True, slots=True)
+class Compare(Node):
+    op: str  # = != < <= > >= (aliases such as == are reported and normalized by the parser)
+    op_span: Span
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Between(Node):
+    value: Expr
+    low: Expr
+    high: Expr
+    negated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class In(Node):
+    value: Expr
+    options: Expr  # a ListLiteral when the rule is valid
+    negated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TextMatch(Node):
+    op: str  # contains, starts with, ends with
+    op_span: Span
+    value: Expr
+    pattern: Expr
+    negated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IsSet(Node):
+    value: Expr
+    negated: bool  # `is not set`
+
+
+@dataclass(frozen=True, slots=True)
+class Within(Node):
+    value: Expr
+    window: Expr  # a Duration when the rule is valid
+    negated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Not(Node):
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class And(Node):
+    operands: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or(Node):
+    operands: tuple[Expr, ...]
+
+
+Expr = (
+    Text | Number | Boolean | Date | Timestamp | Duration | Ago | Null | ListLiteral | Name | Call | Negate
+    | Arithmetic | Compare | Between | In | TextMatch | IsSet | Within | Not | And | Or
+)
+
+# ------------------------------------------------------------------------------------------- rules, files
+
+
+@dataclass(frozen=True, slots=True)
+class OrderKey(Node):
+    expr: Expr
+    descending: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Limit(Node):
+    value: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Rule(Node):
+    condition: Expr | None
+    order_by: tuple[OrderKey, ...]
+    limit: Limit | None
+
+
+@dataclass(frozen=True, slots=True)
+class Comment(Node):
+    text: str  # with its leading '#'
+
+
+@dataclass(frozen=True, slots=True)
+class Segment(Node):
+    name: str
+    name_span: Span
+    description: str | None  # the `##` lines right above the segment, without their '##'
+    rule: Rule
+
+
+@dataclass(frozen=True, eq=False)
+class RuleFile:
+    source: Source
+    segments: tuple[Segment, ...]
+    comments: tuple[Comment, ...]  # every comment, `##` descriptions included, in source order
+
+
+@dataclass(frozen=True, eq=False)
+class ParsedRule:
+    """A single rule with the source it came from and its comments."""
+
+    source: Source
+    rule: Rule
+    comments: tuple[Comment, ...]
+
+
+DURATION_UNITS = {"h": "hours", "d": "days", "w": "weeks", "mo": "months", "y": "years"}
+
+
+# ------------------------------------------------------------------------------------------------ walking
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """The direct child nodes, in source order."""
+    found: list[Node] = []
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, Node):
+            found.append(value)
+        elif isinstance(value, tuple):
+            found.extend(v for v in value if isinstance(v, Node))
+    return tuple(found)
+
+
+def walk(node: Node):
+    """Every node below and including `node`, parents before children; iterative."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(children(current)))
+
+
+def depth(node: Node) -> int:
+    """The height of the tree; iterative so it is safe on any input."""
+    deepest = 0
+    stack = [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children(current))
+    return deepest
