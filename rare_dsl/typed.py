@@ -191,7 +191,9 @@ class Or(Node):
 
 
 # A boolean Const, Attribute or Measure is a condition on its own.
-Condition = Compare | Between | InList | TextMatch | HasTag | IsSet | Within | Not | And | Or | Const | Attribute | Measure
+Condition = (
+    Compare | Between | InList | TextMatch | HasTag | IsSet | Within | Not | And | Or | Const | Attribute | Measure
+)
 
 # -------------------------------------------------------------------------------------------------- rules
 

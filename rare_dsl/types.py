@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Type(str, Enum):
+class Type(StrEnum):
     NUMBER = "number"
     TEXT = "text"
     BOOLEAN = "boolean"
@@ -35,7 +35,7 @@ class Type(str, Enum):
         }[self]
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     CUSTOMER = "customer"
     ECOMMERCE = "ecommerce"
     ENGAGEMENT = "engagement"
