@@ -516,3 +516,16 @@ def test_edits_of_the_example_give_a_schema_or_located_errors(tmp_path: Path, ed
     except RuleError as error:
         assert all(d.span is not None and d.span.end <= len(text) for d in error.diagnostics)
         render(error.diagnostics, color=False)
+
+
+def test_reserved_field_names_are_the_grammars_keywords():
+    """A custom field may not be named like a keyword: the two lists must not drift apart."""
+    from rare_dsl.schema.model import KEYWORDS
+    from rare_dsl.syntax.parser import _lark
+
+    grammar_keywords = {
+        t.pattern.value.lower()
+        for t in _lark().terminals
+        if t.pattern.type == "str" and t.pattern.value.isalpha()
+    }
+    assert grammar_keywords == set(KEYWORDS)

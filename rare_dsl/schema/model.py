@@ -49,6 +49,7 @@ KEYWORDS = frozenset(
     {
         *("and", "or", "not", "in", "between", "contains", "starts", "ends", "with", "is", "set"),
         *("within", "ago", "order", "by", "asc", "desc", "limit", "true", "false", "null", "segment"),
+        *("like", "ilike"),
     }
 )
 
