@@ -347,9 +347,10 @@ class _Checker:
             if value.lower() == text.lower():
                 return typed.Const(literal.span, value, Type.ENUM)
         close = suggest(text, values)
-        hint = f"did you mean `{close}`?" if close else "values are " + ", ".join(f"`{v}`" for v in values)
+        one_of = f"`{enum_side.field.name}` is one of: " + ", ".join(values)
+        hints = (f"did you mean `{close}`?", one_of) if close else (one_of,)
         return self.error("RD203", f"`{text}` is not a value of `{enum_side.field.name}`", literal.span,
-                          "unknown value", hint, f"`{enum_side.field.name}` is one of: " + ", ".join(values))
+                          "unknown value", *hints)
 
     def lower_dates(self, span: Span, op: str, left: typed.Node, right: typed.Node) -> typed.Condition:
         """A date stands for its whole UTC day: compare against the day's first instant and the next day's."""
@@ -379,10 +380,13 @@ class _Checker:
         value, low, high = self.value(node.value), self.value(node.low), self.value(node.high)
         if any(isinstance(v, _Invalid) for v in (value, low, high)):
             return _Invalid(node.span)
+        # Both checks report at the whole `between`: stop at the first, so one mistake is reported once.
         first = self.comparable(node, value, low, "between")
+        if isinstance(first, _Invalid):
+            return first
         second = self.comparable(node, value, high, "between")
-        if isinstance(first, _Invalid) or isinstance(second, _Invalid):
-            return _Invalid(node.span)
+        if isinstance(second, _Invalid):
+            return second
         if value.type in (Type.ENUM, Type.BOOLEAN):
             return self.error("RD201", f"`between` does not apply to {_describe(value)}", node.span, "not ordered")
         if low.type is Type.DATE or high.type is Type.DATE:

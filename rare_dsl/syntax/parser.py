@@ -85,8 +85,10 @@ def parse_file_lenient(text: str, *, name: str = "<file>") -> tuple[ast.RuleFile
     comments = _comments(text, 0)
     if segments is None:
         # Parse each `segment` block on its own, so one broken segment does not hide the others' errors.
-        diagnostics = _diagnose_blocks(source)
-        return None, diagnostics
+        # The blocks can all look fine when the problem sits outside them (a stray U+00A0 before the first
+        # `segment`): then the whole-file error stands, so a file that failed never comes back without one.
+        blocks = _diagnose_blocks(source)
+        return None, blocks if any(d.is_error for d in blocks) else diagnostics
     segments = tuple(_with_description(s, source, comments) for s in segments)
     for segment in segments:
         if segment.rule.condition is None and not segment.rule.order_by and segment.rule.limit is None:
@@ -280,7 +282,7 @@ class _Parser:
         before = self._tokens_before(pos)
         previous = before[-1] if before else None
         span = self._span(pos, pos) if at_end else self._span(token.start_pos, token.end_pos)
-        found = "the end of the rule" if at_end else f"`{_shorten(token.value)}`"
+        found = "end of the rule" if at_end else f"`{_shorten(token.value)}`"
         wanted = _describe_expected(expected)
 
         # Durations written in words: `6 months`, `30 days`.
@@ -504,7 +506,7 @@ class _Builder(Transformer_NonRecursive):
         return tuple(children)
 
     def segment(self, meta: Any, children: list[Any]) -> ast.Segment:
-        keyword, name, rule = children
+        _keyword, name, rule = children
         name_span = self._tok(name)
         if rule.span.start == rule.span.end == self.offset:
             # An empty rule has no position of its own: put it right after `name:`.
@@ -595,8 +597,10 @@ class _Builder(Transformer_NonRecursive):
         return ast.Within(self._meta_span(meta), value, window, negation is not None)
 
     def is_set(self, meta: Any, children: list[Any]) -> ast.IsSet:
-        value, _is, negation, _word = children
-        return ast.IsSet(self._meta_span(meta), value, negation is not None)
+        value, _is, negation, word = children
+        # `is null` asks whether the value is missing, so it is `is not set`; `is not null` is `is set`.
+        negated = (negation is not None) != (word.type == "NULL")
+        return ast.IsSet(self._meta_span(meta), value, negated)
 
     def like(self, meta: Any, children: list[Any]) -> ast.TextMatch:
         value, negation, keyword, pattern = children
@@ -731,7 +735,8 @@ class _Builder(Transformer_NonRecursive):
         amount_text, unit = match.group("amount"), match.group("unit").lower()
         known = _UNIT_WORDS.get(unit)
         if "." in amount_text:
-            self._report("RD009", f"`{token.value}` is not a whole number of {ast.DURATION_UNITS.get(known or '', 'units')}",
+            units = ast.DURATION_UNITS.get(known or "", "units")
+            self._report("RD009", f"`{token.value}` is not a whole number of {units}",
                          span, "a duration is a whole number", "use a smaller unit, e.g. `36h` for 1.5 days")
             amount = int(Decimal(amount_text.replace("_", "")))
         else:
