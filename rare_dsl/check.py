@@ -80,6 +80,8 @@ def check_project(
         diagnostics += found
         if parsed is not None:
             parsed_files.append(parsed)
+    # Segments with syntax errors are already reported; references to them are not unknown.
+    unparsed = {name for rule_file in parsed_files for name in rule_file.unparsed}
 
     # Names first, so references can be checked against every file.
     first_seen: dict[str, tuple[ast.Segment, Source]] = {}
@@ -99,7 +101,7 @@ def check_project(
     segments: dict[str, typed.CheckedSegment] = {}
     for rule_file in parsed_files:
         for segment in rule_file.segments:
-            checker = _Checker(schema, rule_file.source, set(first_seen))
+            checker = _Checker(schema, rule_file.source, set(first_seen) | unparsed)
             checked = checker.rule(segment.rule)
             diagnostics += checker.diagnostics
             if first_seen[segment.name][0] is segment:
@@ -410,6 +412,11 @@ class _Checker:
             checked = self.value(item)
             if isinstance(checked, _Invalid):
                 invalid = True
+                continue
+            if checked.type is Type.NULL:
+                invalid = True
+                self.error("RD209", "missing values are tested with `is set`, not listed as null", item.span,
+                           f"write `… or {self.snippet(node.value)} is not set`")
                 continue
             if not isinstance(checked, typed.Const):
                 invalid = True

@@ -208,6 +208,7 @@ class RuleFile:
     source: Source
     segments: tuple[Segment, ...]
     comments: tuple[Comment, ...]  # every comment, `##` descriptions included, in source order
+    unparsed: tuple[str, ...] = ()  # names of segments left out because they have syntax errors
 
 
 @dataclass(frozen=True, eq=False)

@@ -83,17 +83,21 @@ def parse_file_lenient(text: str, *, name: str = "<file>") -> tuple[ast.RuleFile
         return None, [problem]
     segments, diagnostics = _Parser(source, "rule_file").run()
     comments = _comments(text, 0)
+    unparsed: tuple[str, ...] = ()
     if segments is None:
-        # Parse each `segment` block on its own, so one broken segment does not hide the others' errors.
+        # Parse each `segment` block on its own, so one broken segment does not hide the others' errors,
+        # and the blocks that do parse can still be checked.
         # The blocks can all look fine when the problem sits outside them (a stray U+00A0 before the first
         # `segment`): then the whole-file error stands, so a file that failed never comes back without one.
-        blocks = _diagnose_blocks(source)
-        return None, blocks if any(d.is_error for d in blocks) else diagnostics
+        segments, blocks, unparsed = _parse_blocks(source)
+        if not any(d.is_error for d in blocks):
+            return None, diagnostics
+        diagnostics = blocks
     segments = tuple(_with_description(s, source, comments) for s in segments)
     for segment in segments:
         if segment.rule.condition is None and not segment.rule.order_by and segment.rule.limit is None:
             diagnostics.append(_empty_rule(source, segment.rule.span, segment=segment.name))
-    return ast.RuleFile(source, segments, tuple(comments)), diagnostics
+    return ast.RuleFile(source, segments, tuple(comments), unparsed), diagnostics
 
 
 # --------------------------------------------------------------------------------------------- helpers
@@ -155,7 +159,9 @@ def _with_description(segment: ast.Segment, source: Source, comments: list[ast.C
 _SEGMENT_LINE = re.compile(r"(?im)^[ \t]*segment\b")
 
 
-def _diagnose_blocks(source: Source) -> list[Diagnostic]:
+def _parse_blocks(source: Source) -> tuple[tuple[ast.Segment, ...], list[Diagnostic], tuple[str, ...]]:
+    """Each `segment` block parsed alone: the segments that parse, every block's diagnostics, and the
+    names of the segments that do not parse (so references to them are not reported as unknown)."""
     text = source.text
     starts = [m.start() for m in _SEGMENT_LINE.finditer(text)]
     diagnostics: list[Diagnostic] = []
@@ -169,14 +175,25 @@ def _diagnose_blocks(source: Source) -> list[Diagnostic]:
                 Span(first, min(len(text), first + max(1, len(head.strip().splitlines()[0])))),
                 source,
                 label="this is outside any segment",
-                hints=('start a block with `segment my_segment:` on its own line, then the rule below it',),
+                hints=("start a block with `segment my_segment:` on its own line, then the rule below it",),
             )
         )
+    segments: list[ast.Segment] = []
+    unparsed: list[str] = []
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else len(text)
-        _, found = _Parser(source, "rule_file", start, end).run()
+        found_segments, found = _Parser(source, "rule_file", start, end).run()
         diagnostics.extend(found)
-    return diagnostics
+        if found_segments is None or any(d.is_error for d in found):
+            name = _SEGMENT_NAME.match(text, start)
+            if name:
+                unparsed.append(name.group(1))
+        else:
+            segments.extend(found_segments)
+    return tuple(segments), diagnostics, tuple(unparsed)
+
+
+_SEGMENT_NAME = re.compile(r"[ \t]*segment[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------------------------------ the parser
@@ -362,6 +379,8 @@ class _Parser:
             hints = ("join conditions with `and` or `or`, or compare with an operator such as `=`",)
         if token.type == "COMPARE" and any(t.type == "COMPARE" for t in before):
             hints = ("comparisons do not chain: write `a < b and b < c`",)
+        if token.type == "ORDER" and any(t.type == "LIMIT" for t in before):
+            hints = ("`order by` comes before `limit`: `order by engagement(6mo) desc limit 100`",)
         sql_word = next((t.value.lower() for t in [*before, token] if t.value.lower() in _SQL_WORDS), None)
         if sql_word:
             hints = (_SQL_WORDS[sql_word],)
