@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 diagnostics or a failed check, 2 usage error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rare_dsl.diagnostics import Diagnostic, RuleError, Source, render, suggest, use_color
+from rare_dsl.diagnostics import Diagnostic, RuleError, Source, Span, render, suggest, use_color
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 RULE_FILE_SUFFIX = ".rare"
@@ -25,7 +26,10 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse's --help (0) and usage errors (2): a return code like any other
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     if not getattr(args, "run", None):
         parser.print_help()
         return EXIT_USAGE
@@ -35,12 +39,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rare {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE
     except RuleError as error:
-        print(render(error.diagnostics, color=use_color(sys.stdout)), end="")
+        _print(render(error.diagnostics, color=use_color(sys.stdout)), end="")
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return EXIT_OK
+        # The reader stopped reading (`rare check dir/ | head`). Like rich, and Python's own advice: send the
+        # rest to /dev/null so the exit flush stays quiet, and do not claim a success nobody saw.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
     except Exception as error:  # a bug of ours: say so in one line, never with a traceback
         if os.environ.get("RARE_DEBUG"):
             raise
@@ -70,6 +78,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _print(text: str, *, end: str = "\n") -> None:
+    """Print to stdout; characters the stream cannot encode (bytes of a non-UTF-8 path, `→` on a Latin-1
+    terminal) are replaced instead of ending the command with an encoding error."""
+    try:
+        print(text, end=end)
+    except UnicodeEncodeError:
+        encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+        print((text + end).encode(encoding, errors="replace").decode(encoding), end="")
+
+
 def _schema(args: argparse.Namespace) -> Any:
     from rare_dsl.schema import default_schema, load_schema
 
@@ -87,33 +105,46 @@ def _check(args: argparse.Namespace) -> int:
     if args.rule is not None and args.paths:
         raise UsageError("give either -e RULE or paths, not both")
     diagnostics: list[Diagnostic] = []
-    checked_files = segments = 0
     try:
         schema = _schema(args)
     except RuleError as error:
-        diagnostics.extend(error.diagnostics)
-        return _report(args, diagnostics, checked_files, segments)
+        return _report(args, list(error.diagnostics), 0, None, scope="the schema file")
     if args.rule is not None:
+        undecodable = _undecodable_rule(args.rule)
+        if undecodable:
+            return _report(args, [undecodable], 0, None)
         try:
             checked = check(args.rule, schema)
             diagnostics.extend(checked.warnings)
         except RuleError as error:
             diagnostics.extend(error.diagnostics)
-        return _report(args, diagnostics, checked_files, segments)
+        return _report(args, diagnostics, 0, None)
 
     files, unreadable = _read_rule_files(args.paths)
     diagnostics.extend(unreadable)
-    checked_files = len(files)
+    segments = None
     try:
         project = check_project(files, schema)
         segments = len(project.segments)
         diagnostics.extend(project.warnings)
     except RuleError as error:
         diagnostics.extend(error.diagnostics)
-    return _report(args, diagnostics, checked_files, segments)
+    # Unreadable files count as files of the check: they are where its errors are.
+    return _report(args, diagnostics, len(files) + len(unreadable), segments)
 
 
-def _report(args: argparse.Namespace, diagnostics: list[Diagnostic], files: int, segments: int) -> int:
+def _undecodable_rule(rule: str) -> Diagnostic | None:
+    """RD901 when `-e` got bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
+    bad = next((i for i, ch in enumerate(rule) if "\ud800" <= ch <= "\udfff"), None)
+    if bad is None:
+        return None
+    return Diagnostic("RD901", "cannot read the rule: it is not UTF-8 text", Span(bad, bad + 1), Source(rule),
+                      label="not UTF-8", hints=("write the rule in UTF-8, or give it in a rule file",))
+
+
+def _report(args: argparse.Namespace, diagnostics: list[Diagnostic], files: int, segments: int | None,
+            *, scope: str | None = None) -> int:
+    """Print the diagnostics and a summary; `segments` is None when the rules could not all be checked."""
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
     if args.format == "json":
@@ -122,21 +153,28 @@ def _report(args: argparse.Namespace, diagnostics: list[Diagnostic], files: int,
             "errors": errors,
             "warnings": warnings,
             "files": files,
-            "segments": segments,
+            "segments": segments or 0,
         }
-        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        _print(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         if diagnostics:
-            print(render(diagnostics, color=use_color(sys.stdout)), end="")
-        print(_summary(errors, warnings, files, segments, inline=args.rule is not None))
+            _print(render(diagnostics, color=use_color(sys.stdout)), end="")
+        _print(_summary(errors, warnings, files, segments, scope=scope, inline=args.rule is not None))
     return EXIT_FAILED if errors else EXIT_OK
 
 
-def _summary(errors: int, warnings: int, files: int, segments: int, *, inline: bool) -> str:
+def _summary(errors: int, warnings: int, files: int, segments: int | None, *, scope: str | None,
+             inline: bool) -> str:
     def plural(n: int, word: str) -> str:
         return f"{n:,} {word}{'' if n == 1 else 's'}"
 
-    scope = "the rule" if inline else f"{plural(segments, 'segment')} in {plural(files, 'file')}"
+    if scope is None:
+        if inline:
+            scope = "the rule"
+        elif segments is None or errors:  # the segments count only once they all check
+            scope = plural(files, "file")
+        else:
+            scope = f"{plural(segments, 'segment')} in {plural(files, 'file')}"
     if errors or warnings:
         found = [plural(errors, "error")] + ([plural(warnings, "warning")] if warnings else [])
         return f"Found {' and '.join(found)} in {scope}."
@@ -147,6 +185,7 @@ def _read_rule_files(paths: Sequence[str]) -> tuple[list[tuple[str, str]], list[
     """Each rule file under the given paths as (text, name); unreadable ones become RD901 diagnostics."""
     files: list[tuple[str, str]] = []
     problems: list[Diagnostic] = []
+    seen: set[Path] = set()  # a file reached twice (`rare check dir/ dir/a.rare`) is read once
 
     def unreadable(name: str, why: str) -> None:
         problems.append(Diagnostic("RD901", f"cannot read `{name}`: {why}", None, Source("", name)))
@@ -163,13 +202,28 @@ def _read_rule_files(paths: Sequence[str]) -> tuple[list[tuple[str, str]], list[
             unreadable(given, "no such file or folder")
             continue
         for file in found:
+            if file.resolve() in seen:
+                continue
+            seen.add(file.resolve())
             try:
-                files.append((file.read_text(encoding="utf-8-sig"), str(file)))
-            except UnicodeDecodeError as error:
-                unreadable(str(file), f"not UTF-8 text (byte {error.start:,})")
+                raw = file.read_bytes()
             except OSError as error:
                 unreadable(str(file), error.strerror or str(error))
+                continue
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+            try:
+                files.append((raw.decode("utf-8"), str(file)))
+            except UnicodeDecodeError as error:
+                problems.append(_not_utf8(raw, error, str(file)))
     return files, problems
+
+
+def _not_utf8(raw: bytes, error: UnicodeDecodeError, name: str) -> Diagnostic:
+    """RD901 pointing at the first byte that is not UTF-8, shown as `�` in its line."""
+    offset = len(raw[: error.start].decode("utf-8"))
+    return Diagnostic("RD901", f"cannot read `{name}`: not UTF-8 text", Span(offset, offset + 1),
+                      Source(raw.decode("utf-8", errors="replace"), name), label="not UTF-8",
+                      hints=("save the file as UTF-8 (most editors offer it under \"Save with encoding\")",))
 
 
 # ------------------------------------------------------------------------------------------------ fields
@@ -197,7 +251,7 @@ def _fields(args: argparse.Namespace) -> int:
              "description": description, **({"values": list(e.values)} if getattr(e, "values", ()) else {})}
             for c, usage, kind_type, description, kind, e in rows
         ]
-        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        _print(json.dumps(payload, indent=2, ensure_ascii=False))
         return EXIT_OK
     _print_fields(groups, rows)
     return EXIT_OK
@@ -220,10 +274,14 @@ def _print_fields(groups: dict[Any, list[Any]], rows: list[tuple[Any, ...]]) -> 
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(no_color=not use_color(sys.stdout), highlight=False, soft_wrap=False,
-                      width=None if sys.stdout.isatty() else 120)
-    for category in groups:
-        table = Table(title=category.title, title_justify="left", show_lines=False, expand=False)
+    # color_system=None prints no escape codes at all (not even bold) for pipes, NO_COLOR and TERM=dumb.
+    color = use_color(sys.stdout)
+    console = Console(color_system="auto" if color else None, force_terminal=color or None, highlight=False,
+                      soft_wrap=False, width=None if sys.stdout.isatty() else 120)
+    for index, category in enumerate(groups):
+        # The title on its own line: as a table title rich pads it with spaces to the table's width.
+        console.print(("\n" if index else "") + category.title, style="bold", highlight=False)
+        table = Table(show_lines=False, expand=False)
         table.add_column("name", style="bold", no_wrap=True)
         table.add_column("type", no_wrap=True)
         table.add_column("meaning")

@@ -10,9 +10,10 @@ import bisect
 import difflib
 import os
 import sys
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import IO, Any
 
 # Every code the project can emit, with the one-line title `docs/diagnostics.md` documents it under.
@@ -54,7 +55,7 @@ CODES: dict[str, str] = {
 }
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
 
@@ -196,8 +197,8 @@ _TAB_WIDTH = 4
 
 
 def use_color(stream: IO[str] | None = None) -> bool:
-    """Color only for a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    if os.environ.get("NO_COLOR"):
+    """Color only for a terminal, and never when NO_COLOR is set (https://no-color.org) or TERM is dumb."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     stream = stream if stream is not None else sys.stdout
     isatty = getattr(stream, "isatty", None)
@@ -220,18 +221,23 @@ def _render_one(d: Diagnostic, color: bool) -> str:
     if d.span is None or d.source is None:
         gutter = " "
         if d.source is not None:
-            out.append(f"{paint('-->', 'blue')} {d.source.name}")
+            out.append(f"{gutter}{paint('-->', 'blue')} {d.source.name}")
     else:
         line, column = d.source.position(d.span.start)
         gutter = " " * len(str(_last_line(d)))
         out.append(f"{gutter}{paint('-->', 'blue')} {d.source.name}:{line}:{column}")
         out.append(paint(f"{gutter} |", "blue"))
         out.extend(_snippet(d.source, d.span, d.label, gutter, severity, paint))
+        shown_source = d.source
         for extra in d.labels:
             source = extra.source or d.source
-            if source is not d.source:
+            if source is not shown_source:
+                # Another file: say which, the way rustc does (`::: path:line:col`).
                 extra_line, extra_col = source.position(extra.span.start)
-                out.append(f"{gutter}{paint('::', 'blue')} {source.name}:{extra_line}:{extra_col}")
+                out.append(paint(f"{gutter} |", "blue"))
+                out.append(f"{gutter}{paint(':::', 'blue')} {source.name}:{extra_line}:{extra_col}")
+                out.append(paint(f"{gutter} |", "blue"))
+                shown_source = source
             out.extend(_snippet(source, extra.span, extra.message, gutter, "blue", paint))
     if d.hints:
         out.append(paint(f"{gutter} |", "blue"))
@@ -250,28 +256,53 @@ def _snippet(source: Source, span: Span, label: str, gutter: str, style: str, pa
     line, column = source.position(span.start)
     end_line, end_column = source.position(span.end)
     text = source.line_text(line)
+    start = column - 1
+    end = end_column - 1 if end_line == line else len(text)
     # Long lines (a 10 MB rule) are cut around the span so the snippet stays readable.
-    shown, shift = _window(text, column - 1)
-    start_col = column - 1 - shift
-    width = (end_column - column) if end_line == line else len(text) - (column - 1)
-    width = max(1, min(width, len(shown) - start_col if len(shown) > start_col else 1))
-    pad = _display_width(shown[:start_col])
-    underline = " " * pad + "^" * width
+    shown, shift = _window(text, start)
+    first = min(max(start - shift, 0), len(shown))
+    last = min(max(end - shift, first), len(shown))
+    # Carets are placed by display cells, not characters: a tab or a wide character moves them.
+    printed, cells = _cells(shown)
+    underline = " " * cells[first] + "^" * max(1, cells[last] - cells[first])
     number = str(line).rjust(len(gutter))
-    lines = [
-        f"{paint(number + ' |', 'blue')} {shown.expandtabs(_TAB_WIDTH)}",
+    return [
+        f"{paint(number + ' |', 'blue')} {printed}".rstrip(),
         f"{paint(gutter + ' |', 'blue')} {paint(underline + (' ' + label if label else ''), style)}",
     ]
-    return lines
 
 
 def _window(text: str, column: int, width: int = 120) -> tuple[str, int]:
+    """The part of a line to show around a 0-based column, with `…` where it was cut, and its offset."""
     text = "".join(ch if ch.isprintable() or ch == "\t" else "\ufffd" for ch in text[: column + width * 2])
     if len(text) <= width:
         return text, 0
     start = max(0, column - width // 2)
-    return text[start : start + width], start
+    shown = text[start : start + width]
+    if start > 0:
+        shown = "…" + shown[1:]
+    if start + width < len(text):
+        shown = shown[:-1] + "…"
+    return shown, start
 
 
-def _display_width(prefix: str) -> int:
-    return len(prefix.expandtabs(_TAB_WIDTH))
+def _cells(text: str) -> tuple[str, list[int]]:
+    """The text as a terminal shows it (tabs expanded) and the display cell each character starts at."""
+    printed: list[str] = []
+    cells = [0]
+    for ch in text:
+        at = cells[-1]
+        if ch == "\t":
+            step = _TAB_WIDTH - at % _TAB_WIDTH
+            printed.append(" " * step)
+        else:
+            step = _char_width(ch)
+            printed.append(ch)
+        cells.append(at + step)
+    return "".join(printed), cells
+
+
+def _char_width(ch: str) -> int:
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1

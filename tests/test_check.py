@@ -571,3 +571,29 @@ def test_every_syntax_error_of_a_file_is_reported() -> None:
 def test_message_codes_are_documented() -> None:
     for code in CODES:
         assert re.fullmatch(r"R[DW]\d{3}", code)
+
+
+def test_a_broken_segment_does_not_hide_the_other_segments_errors() -> None:
+    text = (
+        "segment a:\n    country = \"France\" and\n\n"
+        "segment b:\n    contry = \"x\" and in_segment(\"a\")\n\n"
+        "segment c:\n    in_segment(\"zz\")\n"
+    )
+    found = project_errors((text, "f.rare"))
+    # The reference to the broken segment `a` is not reported as unknown; `zz` is.
+    assert [(d.code, d.source.position(d.span.start)[0]) for d in found] == [
+        ("RD007", 2), ("RD101", 5), ("RD106", 8)
+    ]
+
+
+def test_null_in_a_list_points_to_is_set() -> None:
+    (found,) = errors('country in [null, "France"]')
+    assert found.code == "RD209"
+    assert underlined(found) == "null"
+    assert "country is not set" in advice(found)
+
+
+def test_limit_before_order_by_says_which_comes_first() -> None:
+    (found,) = errors("limit 5 order by total_spent")
+    assert found.code == "RD001"
+    assert "`order by` comes before `limit`" in advice(found)
