@@ -49,9 +49,20 @@ CODES: dict[str, str] = {
     "RD207": "invalid list",
     "RD208": "invalid ordering or limit",
     "RD209": "missing value written as null",
+    # RD3xx: the target dialect
+    "RD301": "construct not supported by the target dialect",
+    "RD302": "unknown target dialect",
+    # RW4xx: warnings (lints); they never fail a check
+    "RW401": "condition that can never be true",
+    "RW402": "condition that is always true",
+    "RW403": "repeated condition",
+    "RW404": "value no contact has",
+    "RW405": "suppression that suppresses nothing",
     # RD9xx: files and settings around the rules
     "RD901": "cannot read file",
     "RD902": "invalid schema file",
+    "RD903": "invalid settings",
+    "RD904": "cannot write file",
 }
 
 

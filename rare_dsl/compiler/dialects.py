@@ -1,0 +1,510 @@
+"""What differs between SQL engines: one small class per family of dialects, ibis-style, and a table
+mapping every sqlglot dialect to its class.
+
+The query builder (`query.py`) asks its `Target` for every construct whose spelling or semantics varies:
+timestamp literals, the engine's current UTC time and its calendar arithmetic (live mode), the month of a
+timestamp, text literals, case-insensitive text matching and exact division. `Target` itself is the
+generic (standard SQL) behaviour; it refuses live time, which a dialect gets only from a class that knows
+its engine's clock and month arithmetic (`_TARGETS`; the reasons for the others are in `LIVE_REFUSED`).
+`DuckDB` and `SQLite` are *verified*: the differential tests run their output on the real engines; the
+other dialects are *generated* (snapshot-tested and parsed back by sqlglot). A construct a dialect cannot
+express raises `UnsupportedDialect` (RD301) instead of printing SQL known to be wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from typing import ClassVar
+
+from sqlglot import exp
+
+from rare_dsl.compiler.calendar import months_of, sql_text
+from rare_dsl.diagnostics import Diagnostic, RuleError, Source, Span
+
+# Builds a literal or, in parameterized mode, a placeholder for a Python value.
+Bind = Callable[[object], exp.Expression]
+
+_LIKE_ESCAPE = "\\"
+
+
+class UnsupportedDialect(RuleError):
+    """The target dialect cannot express a construct of the rule (RD301), or is unknown (RD302).
+
+    A `RuleError` with one diagnostic, so whatever handles rule errors (the CLI, the REPL, an embedding
+    backend) handles this too. `message`, `span`, `code`, `hints` and `source` read that diagnostic.
+    """
+
+    def __init__(self, message: str, span: Span | None = None, *, code: str = "RD301",
+                 hints: tuple[str, ...] = (), source: Source | None = None, label: str = ""):
+        super().__init__([Diagnostic(code, message, span, source, label=label, hints=hints)])
+
+    @property
+    def diagnostic(self) -> Diagnostic:
+        return self.diagnostics[0]
+
+    @property
+    def message(self) -> str:
+        return self.diagnostic.message
+
+    @property
+    def span(self) -> Span | None:
+        return self.diagnostic.span
+
+    @property
+    def code(self) -> str:
+        return self.diagnostic.code
+
+    @property
+    def hints(self) -> tuple[str, ...]:
+        return self.diagnostic.hints
+
+    @property
+    def source(self) -> Source | None:
+        return self.diagnostic.source
+
+    def located(self, source: Source) -> UnsupportedDialect:
+        """The same refusal pointing into `source` (the rule whose span it carries)."""
+        d = self.diagnostic
+        return UnsupportedDialect(d.message, d.span, code=d.code, hints=d.hints, source=source, label=d.label)
+
+
+def _call(name: str, *args: exp.Expression) -> exp.Expression:
+    """A function by its name in the target engine, for functions sqlglot has no node for."""
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def like_pattern(text: str, *, prefix: str, suffix: str) -> str:
+    """A LIKE pattern matching `text` literally: `%`, `_` and the escape character itself are escaped."""
+    escaped = "".join(_LIKE_ESCAPE + ch if ch in "%_" + _LIKE_ESCAPE else ch for ch in text)
+    return prefix + escaped + suffix
+
+
+def interval_parts(amount: int, unit: str) -> tuple[int, str]:
+    """A duration as an interval size and SQL unit: months for `mo` and `y`, days for `w`."""
+    months = months_of(amount, unit)
+    if months is not None:
+        return months, "MONTH"
+    return {"h": (amount, "HOUR"), "d": (amount, "DAY"), "w": (7 * amount, "DAY")}[unit]
+
+
+class Target:
+    """The generic dialect: standard SQL through sqlglot's generator for `name`.
+
+    Live time is refused here: a dialect gets it only from a subclass that knows how its engine reads the
+    current UTC time and subtracts calendar months (see `LIVE_REFUSED` for the reasons of the others).
+    """
+
+    verified: ClassVar[bool] = False
+
+    # Whether conditions are values (`COALESCE(a = b, FALSE)`, `ORDER BY a = b`); T-SQL and Oracle have none.
+    BOOLEAN_VALUES: ClassVar[bool] = True
+
+    # Whether LIKE takes an ESCAPE clause; the engines without one escape with a backslash, as `like_pattern` does.
+    ESCAPE_CLAUSE: ClassVar[bool] = True
+
+    # sqlglot prints no placeholder these engines accept (ClickHouse wants `{name:Type}`).
+    PLACEHOLDERS_REFUSED: ClassVar[frozenset[str]] = frozenset({"clickhouse"})
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def check_parameterized(self) -> None:
+        if self.name in self.PLACEHOLDERS_REFUSED:
+            raise UnsupportedDialect(f"parameterized SQL is not supported for {self.name}",
+                                     hints=("compile without parameters; literals are escaped by sqlglot",))
+
+    # ----------------------------------------------------------------------------------------- literals
+
+    def text(self, value: str) -> exp.Expression:
+        return exp.Literal.string(value)
+
+    def param(self, value: object) -> object:
+        """A placeholder's value as the engine's Python driver takes it."""
+        return value
+
+    def placeholder(self, position: int) -> exp.Placeholder:
+        """The placeholder of the `position`-th value (from 0) in the engine's style; sqlglot prints an
+        anonymous one as `?`, or `%s` for the PostgreSQL family."""
+        return exp.Placeholder()
+
+    def timestamp(self, value: dt.datetime) -> exp.Expression:
+        """A naive UTC timestamp literal of the engine's TIMESTAMP type."""
+        return exp.cast(exp.Literal.string(sql_text(value)), exp.DataType.Type.TIMESTAMP)
+
+    def timestamp_param(self, value: dt.datetime, bind: Bind) -> exp.Expression:
+        """A placeholder standing for a timestamp; the driver receives the value `bind` records."""
+        return exp.cast(bind(value), exp.DataType.Type.TIMESTAMP)
+
+    def is_true(self, condition: exp.Expression) -> exp.Expression:
+        """A condition that may be NULL, read as true or false: NULL is false (SPEC 3.4)."""
+        if self.BOOLEAN_VALUES:
+            return exp.Coalesce(this=condition, expressions=[exp.false()])
+        # Without boolean values only a CASE can look at the condition, and its result is compared instead.
+        case = exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.number(1))], default=exp.Literal.number(0))
+        return exp.EQ(this=case, expression=exp.Literal.number(1))
+
+    def check_boolean_value(self, span: Span | None) -> None:
+        """Refuse a condition used as a value (`purchased() = true`, `order by country = "France"`)."""
+        if not self.BOOLEAN_VALUES:
+            raise UnsupportedDialect(f"{self.name} has no boolean values: a condition cannot be used as a value here",
+                                     span, label="a condition used as a value",
+                                     hints=("write the condition on its own (`purchased()` for "
+                                            "`purchased() = true`), or rank by a number",))
+
+    def check_text(self, value: str, span: Span | None) -> None:
+        """Refuse text the engine cannot compare the way the language does; the generic tier accepts all."""
+
+    # ------------------------------------------------------------------------------------- live time
+
+    def live_refusal(self) -> str | None:
+        """Why live time cannot be compiled for this dialect, or None when it can."""
+        if type(self).now is Target.now:
+            return LIVE_REFUSED.get(self.name, "rare does not know how this engine reads the current UTC time")
+        return None
+
+    def now(self) -> exp.Expression:
+        """The engine's current instant, of the same type as `timestamp()` gives for that instant in UTC."""
+        raise self.refuse_live(None)
+
+    def minus(self, amount: int, unit: str) -> exp.Expression:
+        """`now()` minus a duration: hours, days and weeks exact, months clamped to the end of the month."""
+        raise self.refuse_live(None)
+
+    def refuse_live(self, span: Span | None) -> UnsupportedDialect:
+        reason = self.live_refusal() or "live time is not supported"
+        return UnsupportedDialect(
+            f"live time is not supported for {self.name}: {reason}", span, label=f"needs {self.name}'s clock",
+            hints=("compile with an as-of instant (`--as-of 2026-01-31`, `as_of=`): window boundaries are then "
+                   "computed in Python and written as timestamp literals",),
+        )
+
+    # ----------------------------------------------------------------------------------------- values
+
+    def month_of(self, value: exp.Expression) -> exp.Expression:
+        return exp.Extract(this=exp.var("MONTH"), expression=value)
+
+    def to_double(self, value: exp.Expression) -> exp.Expression:
+        return exp.cast(value, exp.DataType.Type.DOUBLE)
+
+    def divide(self, left: exp.Expression, right: exp.Expression) -> exp.Expression:
+        """Exact division; a zero divisor gives NULL (DuckDB would give infinity, SQLite integer division)."""
+        # Both operands are function calls, so neither needs parentheses whatever it holds.
+        return exp.Div(this=self.to_double(left), expression=exp.Nullif(this=right, expression=exp.Literal.number(0)))
+
+    def lower(self, value: exp.Expression) -> exp.Expression:
+        return exp.Lower(this=value)
+
+    def text_match(self, op: str, value: exp.Expression, pattern: str, bind: Bind) -> exp.Expression:
+        """`value` contains / starts with / ends with `pattern`, case-insensitive, wildcards literal."""
+        prefix = "" if op == "starts with" else "%"
+        suffix = "" if op == "ends with" else "%"
+        like = exp.Like(this=self.lower(value),
+                        expression=self.lower(bind(like_pattern(pattern, prefix=prefix, suffix=suffix))))
+        if not self.ESCAPE_CLAUSE:
+            return like
+        return exp.Escape(this=like, expression=exp.Literal.string(_LIKE_ESCAPE))
+
+    def equal_ignoring_case(self, value: exp.Expression, text: str, bind: Bind) -> exp.Expression:
+        return exp.EQ(this=self.lower(value), expression=self.lower(bind(text)))
+
+
+class IntervalArithmetic(Target):
+    """Live time as `now - INTERVAL 'n' UNIT`: for engines whose interval arithmetic on a plain timestamp
+    clamps a day the target month lacks to its last day (Aug 31 - 6 months = Feb 28), as the language does."""
+
+    def minus(self, amount: int, unit: str) -> exp.Expression:
+        size, part = interval_parts(amount, unit)
+        return exp.Sub(this=self.now(), expression=exp.Interval(this=self.interval_size(size), unit=exp.Var(this=part)))
+
+    def interval_size(self, size: int) -> exp.Expression:
+        return exp.Literal.string(str(size))
+
+
+class Postgres(IntervalArithmetic):
+    """PostgreSQL and the engines that follow its time semantics (Materialize, RisingWave) or the SQL
+    standard's (Trino, Presto, Athena, Dune): `CURRENT_TIMESTAMP AT TIME ZONE 'UTC'` is the current instant
+    as a plain UTC timestamp whatever the session's time zone (sqlglot prints it `AT_TIMEZONE(...)` for
+    the Trino family), and interval arithmetic on a plain timestamp clamps months."""
+
+    def now(self) -> exp.Expression:
+        utc = exp.AtTimeZone(this=exp.CurrentTimestamp(), zone=exp.Literal.string("UTC"))
+        return exp.cast(utc, exp.DataType.Type.TIMESTAMP)
+
+
+class DuckDB(Postgres):
+    """DuckDB: verified. The current instant is compared as a plain TIMESTAMP: a TIMESTAMPTZ from `now()`
+    disables pruning (measured 68 times slower)."""
+
+    verified = True
+
+
+class Spark(IntervalArithmetic):
+    """Spark 3.4+ and Databricks: the UTC wall clock as a TIMESTAMP_NTZ (`to_utc_timestamp` moves the
+    instant by the session zone's offset; the cast reads it back in that zone). Interval arithmetic on
+    TIMESTAMP_NTZ is wall-clock arithmetic with months clamped; compared with a TIMESTAMP column, Spark
+    reads the value in the session zone, exactly as it reads the anchored mode's literals."""
+
+    def now(self) -> exp.Expression:
+        shifted = _call("TO_UTC_TIMESTAMP", exp.CurrentTimestamp(), _call("CURRENT_TIMEZONE"))
+        return exp.cast(shifted, exp.DataType.Type.TIMESTAMPNTZ)
+
+
+class ClickHouse(IntervalArithmetic):
+    """ClickHouse: timestamps are instants; calendar arithmetic happens in the value's time zone, so both
+    the clock (`now64(6, 'UTC')`) and the literals (`DateTime64(6, 'UTC')`) say UTC explicitly."""
+
+    ESCAPE_CLAUSE = False
+    _TYPE = exp.DataType.build("DateTime64(6, 'UTC')", dialect="clickhouse")
+
+    def timestamp(self, value: dt.datetime) -> exp.Expression:
+        return exp.cast(exp.Literal.string(sql_text(value)), self._TYPE.copy())
+
+    def now(self) -> exp.Expression:
+        return _call("now64", exp.Literal.number(6), exp.Literal.string("UTC"))
+
+    def interval_size(self, size: int) -> exp.Expression:
+        return exp.Literal.number(size)  # ClickHouse reads `INTERVAL 6 MONTH`, not `INTERVAL '6' MONTH`
+
+
+class MySQL(Target):
+    """MySQL, MariaDB, Doris, StarRocks: `UTC_TIMESTAMP()` is the current UTC time as a DATETIME, and
+    `DATE_SUB(..., INTERVAL n MONTH)` clamps a day the target month lacks to its last day."""
+
+    # Fractional seconds of UTC_TIMESTAMP(fsp); Doris and StarRocks take no argument.
+    PRECISION: ClassVar[int | None] = 6
+
+    def now(self) -> exp.Expression:
+        return exp.UtcTimestamp(this=exp.Literal.number(self.PRECISION) if self.PRECISION is not None else None)
+
+    def minus(self, amount: int, unit: str) -> exp.Expression:
+        size, part = interval_parts(amount, unit)
+        return exp.DateSub(this=self.now(), expression=exp.Literal.number(size), unit=exp.Var(this=part))
+
+
+class StarRocks(MySQL):
+    PRECISION = None
+
+
+class DateAddFunction(Target):
+    """Live time as `DATEADD(unit, -n, now)`: for engines whose DATEADD clamps a day the target month lacks
+    to its last day (T-SQL, Snowflake, Redshift; their ADD_MONTHS, where it exists, keeps month ends instead)."""
+
+    def minus(self, amount: int, unit: str) -> exp.Expression:
+        size, part = interval_parts(amount, unit)
+        return exp.DateAdd(this=self.now(), expression=exp.Literal.number(-size), unit=exp.Var(this=part))
+
+
+class TSQL(DateAddFunction):
+    """SQL Server and Fabric: `SYSUTCDATETIME()` is the current UTC time as a DATETIME2. T-SQL has no boolean
+    values, so a condition that may be NULL is read through a CASE."""
+
+    BOOLEAN_VALUES = False
+
+    def now(self) -> exp.Expression:
+        return _call("SYSUTCDATETIME")
+
+
+class Snowflake(DateAddFunction):
+    """Snowflake: the current time converted to UTC, as a TIMESTAMP_NTZ (what `CAST(... AS TIMESTAMP)` gives
+    under the default TIMESTAMP_TYPE_MAPPING)."""
+
+    def now(self) -> exp.Expression:
+        utc = exp.ConvertTimezone(target_tz=exp.Literal.string("UTC"), timestamp=exp.CurrentTimestamp())
+        return exp.cast(utc, exp.DataType.Type.TIMESTAMPNTZ)
+
+
+class Redshift(DateAddFunction):
+    """Redshift: GETDATE() is the session zone's wall clock (UTC unless the session sets another); it is
+    converted from that zone to UTC."""
+
+    def now(self) -> exp.Expression:
+        zone = _call("CURRENT_SETTING", exp.Literal.string("timezone"))
+        return exp.ConvertTimezone(source_tz=zone, target_tz=exp.Literal.string("UTC"), timestamp=_call("GETDATE"))
+
+
+class BigQuery(Target):
+    """BigQuery: sqlglot's plain TIMESTAMP is BigQuery's DATETIME; `CURRENT_DATETIME('UTC')` is the current
+    UTC time of that type, and DATETIME_SUB clamps months ("the result day is the last day of the new month")."""
+
+    ESCAPE_CLAUSE = False
+
+    def now(self) -> exp.Expression:
+        return exp.CurrentDatetime(this=exp.Literal.string("UTC"))
+
+    def minus(self, amount: int, unit: str) -> exp.Expression:
+        size, part = interval_parts(amount, unit)
+        return exp.DatetimeSub(this=self.now(), expression=exp.Literal.number(size), unit=exp.Var(this=part))
+
+
+class Oracle(Target):
+    """Oracle: the current UTC time to the second, as a DATE (`SYS_EXTRACT_UTC(SYSTIMESTAMP)`).
+
+    Oracle's calendar arithmetic fits the language nowhere as is: `ts - INTERVAL '6' MONTH` raises an error
+    when the day does not exist in the target month, and ADD_MONTHS keeps month ends (Feb 28 minus 6 months
+    gives Aug 31). The right value is the earlier of ADD_MONTHS and the same day-and-time offset from the
+    first of the target month: ADD_MONTHS is right unless it moved a month end forward, and the offset is
+    right unless the day does not exist there. Literals go through TO_TIMESTAMP with an explicit format, since
+    `CAST('...' AS TIMESTAMP)` follows the session's NLS_TIMESTAMP_FORMAT; placeholders are numbered. SQL
+    has boolean values only from Oracle 23ai on, so conditions are read through a CASE, as for T-SQL.
+    """
+
+    BOOLEAN_VALUES = False
+
+    def timestamp(self, value: dt.datetime) -> exp.Expression:
+        text = value.isoformat(sep=" ", timespec="microseconds")
+        return exp.StrToTime(this=exp.Literal.string(text), format=exp.Literal.string("%Y-%m-%d %H:%M:%S.%f"))
+
+    def placeholder(self, position: int) -> exp.Placeholder:
+        # Oracle has no `?`. Its binds are named (`:p1`, `:p2`, ...; a driver given a sequence binds them in
+        # order); `:1` would do for Oracle, but sqlglot cannot read it back.
+        return exp.Placeholder(this=f"p{position + 1}")
+
+    def now(self) -> exp.Expression:
+        return exp.cast(_call("SYS_EXTRACT_UTC", exp.Systimestamp()), exp.DataType.Type.DATE)
+
+    def minus(self, amount: int, unit: str) -> exp.Expression:
+        months = months_of(amount, unit)
+        if months is None:
+            size, part = interval_parts(amount, unit)
+            return exp.Sub(this=self.now(), expression=_call("NUMTODSINTERVAL", exp.Literal.number(size),
+                                                             exp.Literal.string(part)))
+        moved = _call("ADD_MONTHS", self.now(), exp.Literal.number(-months))
+        offset = exp.Paren(this=exp.Sub(this=self.now(), expression=self._month_start(self.now())))
+        same_offset = exp.Add(this=self._month_start(moved.copy()), expression=offset)
+        return exp.Least(this=moved, expressions=[same_offset])
+
+    @staticmethod
+    def _month_start(value: exp.Expression) -> exp.Expression:
+        return _call("TRUNC", value, exp.Literal.string("MM"))
+
+
+class SQLite(Target):
+    """SQLite: verified. Timestamps are ISO text (`YYYY-MM-DD HH:MM:SS`), compared as text.
+
+    Three engine facts shape this class: `datetime(t, '-6 months')` does not clamp (Aug 31 becomes Mar 3);
+    `lower()` only folds ASCII letters; and LIKE, `length()` and `substr()` stop at a NUL character, while
+    `instr()`, `=` and blob `substr()` do not.
+    """
+
+    verified = True
+
+    def text(self, value: str) -> exp.Expression:
+        # A NUL cannot appear in SQL text given to SQLite; splice it in with char(0).
+        if "\x00" not in value:
+            return exp.Literal.string(value)
+        parts: list[exp.Expression] = []
+        for index, piece in enumerate(value.split("\x00")):
+            if index:
+                parts.append(exp.Chr(expressions=[exp.Literal.number(0)]))
+            if piece:
+                parts.append(exp.Literal.string(piece))
+        result = parts[0]
+        for part in parts[1:]:
+            result = exp.DPipe(this=result, expression=part, safe=True)
+        return exp.Paren(this=result)
+
+    def param(self, value: object) -> object:
+        # sqlite3 binds no Decimal; a decimal literal means the nearest double, as it would inline.
+        if isinstance(value, Decimal):
+            return int(value) if value == value.to_integral_value() else float(value)
+        return value
+
+    def timestamp(self, value: dt.datetime) -> exp.Expression:
+        return exp.Literal.string(sql_text(value))
+
+    def timestamp_param(self, value: dt.datetime, bind: Bind) -> exp.Expression:
+        return bind(sql_text(value))
+
+    def check_text(self, value: str, span: Span | None) -> None:
+        cased = sorted({ch for ch in value if not ch.isascii() and ch.lower() != ch.upper()})
+        if cased:
+            shown = "".join(cased[:5])
+            raise UnsupportedDialect(
+                f"SQLite cannot compare `{shown}` without regard to case: its lower() folds only ASCII letters",
+                span, label="compared without regard to case",
+                hints=("compile for DuckDB, or write the text in ASCII letters",),
+            )
+
+    def now(self) -> exp.Expression:
+        return _call("datetime", exp.Literal.string("now"))
+
+    def minus(self, amount: int, unit: str) -> exp.Expression:
+        now = exp.Literal.string("now")
+        months = months_of(amount, unit)
+        if months is None:
+            size, word = {"h": (amount, "hours"), "d": (amount, "days"), "w": (7 * amount, "days")}[unit]
+            return _call("datetime", now, exp.Literal.string(f"-{size} {word}"))
+        # datetime(now, '-N months') overflows into the next month when the day does not exist there; the
+        # last day of the target month at now's time of day is the clamped value, and the earlier of the two
+        # is always right ('now' is the same instant in every call of one statement step).
+        unclamped = _call("datetime", now, exp.Literal.string(f"-{months} months"))
+        time_of_day = exp.DPipe(this=exp.Literal.string("+"), expression=_call("time", now), safe=True)
+        month_end = _call(
+            "datetime", now, exp.Literal.string("start of month"), exp.Literal.string(f"-{months - 1} months"),
+            exp.Literal.string("-1 day"), time_of_day,
+        )
+        return exp.Least(this=unclamped, expressions=[month_end])
+
+    def month_of(self, value: exp.Expression) -> exp.Expression:
+        return exp.cast(_call("strftime", exp.Literal.string("%m"), value), exp.DataType.Type.INT)
+
+    def _bytes(self, value: exp.Expression) -> exp.Expression:
+        return exp.cast(self.lower(value), exp.DataType.Type.VARBINARY)
+
+    def text_match(self, op: str, value: exp.Expression, pattern: str, bind: Bind) -> exp.Expression:
+        # Compare the UTF-8 bytes of lower(): blob functions count bytes and do not stop at NUL, and a byte
+        # match of valid UTF-8 is a character match.
+        haystack, needle = self._bytes(value), self._bytes(bind(pattern))
+        if op == "contains":
+            return exp.GT(this=_call("instr", haystack, needle), expression=exp.Literal.number(0))
+        # The pattern is used twice (its length, then the comparison): each use gets its own placeholder.
+        size = exp.Length(this=self._bytes(bind(pattern)))
+        if op == "starts with":
+            head = exp.Substring(this=haystack, start=exp.Literal.number(1), length=size)
+            return exp.EQ(this=head, expression=needle)
+        tail = exp.Substring(this=haystack, start=exp.Neg(this=size))
+        return exp.EQ(this=tail, expression=needle)
+
+
+_TARGETS: dict[str, type[Target]] = {
+    "duckdb": DuckDB, "sqlite": SQLite,
+    "postgres": Postgres, "materialize": Postgres, "risingwave": Postgres,
+    "trino": Postgres, "presto": Postgres, "athena": Postgres, "dune": Postgres,
+    "mysql": MySQL, "doris": StarRocks, "starrocks": StarRocks,
+    "spark": Spark, "databricks": Spark,
+    "clickhouse": ClickHouse, "bigquery": BigQuery, "snowflake": Snowflake, "redshift": Redshift,
+    "tsql": TSQL, "fabric": TSQL, "oracle": Oracle,
+}
+
+# Why live time is refused for the SQL dialects without a clock above; `--as-of` works for all of them.
+LIVE_REFUSED: dict[str, str] = {
+    "hive": "Hive cannot name the session's time zone in SQL, and its add_months keeps month ends "
+            "(Feb 28 minus 6 months gives Aug 31)",
+    "spark2": "Spark 2 has neither current_timezone() nor TIMESTAMP_NTZ, so the current UTC time depends on "
+              "the session time zone",
+    "exasol": "Exasol's ADD_MONTHS keeps month ends (Feb 28 minus 6 months gives Aug 31), which the "
+              "language does not",
+    "teradata": "Teradata reads CURRENT_TIMESTAMP in the session's time zone, and how a cast of it to UTC "
+                "behaves has not been checked",
+    "drill": "Drill reads the current time in its JVM's time zone and has no conversion to UTC",
+    "druid": "Druid's time arithmetic follows the query context's sqlTimeZone; it has not been checked",
+    "dremio": "Dremio's calendar arithmetic on timestamps has not been checked",
+    "solr": "Solr's SQL has no documented calendar arithmetic on timestamps",
+    "tableau": "Tableau's time functions follow the data source; they have not been checked",
+}
+
+# sqlglot dialects that are not SQL: sqlglot reads them but prints nothing their tools would run.
+NOT_SQL: frozenset[str] = frozenset({"dax", "prql"})
+
+
+def target(name: str) -> Target:
+    if name in NOT_SQL:
+        raise UnsupportedDialect(f"`{name}` is not a SQL dialect: sqlglot only reads it",
+                                 hints=("compile for a SQL dialect, e.g. `duckdb` or `postgres`",))
+    return _TARGETS.get(name, Target)(name)
+
+
+def verified_dialects() -> tuple[str, ...]:
+    return tuple(name for name, cls in _TARGETS.items() if cls.verified)

@@ -1,0 +1,663 @@
+"""Typed rule to sqlglot tree: the query shapes of the compiler.
+
+The outer query is always `SELECT c.customer_id FROM customers AS c [LEFT JOIN m1 ...] WHERE ... [ORDER BY
+... LIMIT n]`. Conditions are compiled with `not` pushed down to the leaves, so every leaf knows whether it
+is wanted true or false, and SQL's NULL never reaches the final answer as "unknown" (SPEC 3.4: a NULL
+leaf means false, a negated leaf is `NOT COALESCE(x, FALSE)`).
+
+A leaf that reads one measure (a count, sum, average or date computed from facts) and otherwise only
+constants is a semi-join on the filtered facts:
+
+* false when the contact has no facts (e.g. `opens(6mo) >= 3`):
+  `c.customer_id IN (SELECT customer_id FROM facts WHERE filters GROUP BY customer_id HAVING pred)`
+* true when the contact has no facts (e.g. `opens(6mo) < 3`, `orders() = 0`):
+  `NOT EXISTS (SELECT 1 FROM (SELECT customer_id FROM facts WHERE filters GROUP BY customer_id
+  HAVING NOT COALESCE(pred, FALSE)) AS x WHERE x.customer_id = c.customer_id)`; the set is uncorrelated,
+  so every engine computes it once (see `exists`).
+
+Boolean measures (`purchased`, `in_list`, `in_segment`) are the same shapes without HAVING. Any other use
+of a measure (two measures in one comparison, arithmetic with a field, ranking) reads it from a
+`LEFT JOIN (SELECT customer_id, agg AS value FROM facts WHERE filters GROUP BY customer_id) AS mN`,
+with `COALESCE(mN.value, 0)` for counts and sums: one grouped subquery per distinct measure, filtered
+by its window, never a conditional aggregation over all facts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlglot import exp
+
+from rare_dsl import typed
+from rare_dsl.compiler.calendar import minus, naive_utc
+from rare_dsl.compiler.dialects import Target, UnsupportedDialect
+from rare_dsl.diagnostics import Diagnostic, RuleError, Source, Span, suggest
+from rare_dsl.schema import Schema
+from rare_dsl.types import Type
+
+# Measures whose value over no facts is 0; the others (averages, dates) are missing.
+_ZERO_AT_NO_ROWS = frozenset({"order_count", "orders", "spent", "total_spent", "refund_count", "refunds", "events",
+                              "engagement"})
+_BOOLEAN_MEASURES = frozenset({"purchased", "in_list", "in_segment"})
+_ORDER_MEASURES = frozenset({"order_count", "orders", "spent", "total_spent", "average_order_value",
+                             "first_order_date", "last_order_date", "purchased"})
+_COMPARE = {"=": exp.EQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
+_ARITHMETIC = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2}
+
+
+def ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def column(alias: str, name: str) -> exp.Column:
+    return exp.Column(this=ident(name), table=ident(alias))
+
+
+def in_query(value: exp.Expression, query: exp.Select) -> exp.In:
+    """`value IN (SELECT ...)`: the subquery in parentheses, as sqlglot's own parser builds it."""
+    return exp.In(this=value, query=exp.Subquery(this=query))
+
+
+def table(name: str, alias: str) -> exp.Table:
+    return exp.Table(this=ident(name), alias=exp.TableAlias(this=ident(alias)))
+
+
+def balanced(kind: type[exp.Connector], items: Sequence[exp.Expression]) -> exp.Expression:
+    """AND/OR of many operands as a balanced tree: sqlglot's `and_`/`or_` build left-deep trees, whose
+    depth (5,000 conditions) exceeds Python's recursion limit in sqlglot's generator."""
+    if len(items) == 1:
+        return items[0]
+    middle = len(items) // 2
+    halves = [balanced(kind, part) for part in (items[:middle], items[middle:])]
+    # Parentheses keep the printed SQL balanced too: engines parse a flat `a OR b OR ...` left-deep, and
+    # SQLite refuses an expression deeper than 1,000.
+    left, right = (exp.Paren(this=h) if isinstance(h, exp.Connector) else h for h in halves)
+    return kind(this=left, expression=right)
+
+
+def _wrap(expr: exp.Expression, level: int) -> exp.Expression:
+    """`expr` in parentheses when it binds looser than `level` (1: + -, 2: * /, 3: unary minus)."""
+    binding = 1 if isinstance(expr, exp.Add | exp.Sub) else 2 if isinstance(expr, exp.Mul | exp.Div) else 4
+    if isinstance(expr, exp.Neg):
+        binding = 3
+    return exp.Paren(this=expr) if binding < level else expr
+
+
+def measure_key(m: typed.Measure) -> tuple[object, ...]:
+    """What makes two measures the same computation (spans and spellings aside)."""
+    within = (m.within.amount, m.within.unit) if m.within else None
+    return (m.measure, m.event, within, m.product, m.vendor, m.month, m.campaign, m.series, m.target,
+            m.stored_column)
+
+
+@dataclass
+class Sql:
+    """A compiled value or condition, and whether it can be NULL."""
+
+    expr: exp.Expression
+    nullable: bool
+
+
+@dataclass
+class Facts:
+    """The filtered fact rows behind a measure: `FROM source WHERE filters`, keyed by `customer`."""
+
+    source: exp.Expression  # a table or a subquery, with its alias
+    customer: exp.Column
+    filters: list[exp.Expression]
+    aggregate: exp.Expression | None  # None for boolean measures (existence)
+
+    def select(self, *columns: exp.Expression) -> exp.Select:
+        query = exp.select(*columns, copy=False).from_(self.source, copy=False)
+        return query.where(balanced(exp.And, self.filters), copy=False) if self.filters else query
+
+
+@dataclass
+class Clock:
+    """Anchored (`as_of` given: boundaries are computed here) or live (the engine's clock).
+
+    `span` is the part of the rule that needs the time, for the RD301 of a dialect that has no live clock.
+    """
+
+    as_of: dt.datetime | None
+    target: Target
+    literal: Callable[[dt.datetime], exp.Expression]
+
+    def now(self, span: Span) -> exp.Expression:
+        if self.as_of is not None:
+            return self.literal(self.as_of)
+        self._check_live(span)
+        return self.target.now()
+
+    def minus(self, duration: typed.Duration, span: Span) -> exp.Expression:
+        if self.as_of is not None:
+            return self.literal(minus(self.as_of, duration.amount, duration.unit))
+        self._check_live(span)
+        return self.target.minus(duration.amount, duration.unit)
+
+    def _check_live(self, span: Span) -> None:
+        if self.target.live_refusal() is not None:
+            raise self.target.refuse_live(span)
+
+
+@dataclass
+class Binder:
+    """Makes literals, or placeholders in parameterized mode (values recorded in creation order)."""
+
+    target: Target
+    parameterized: bool
+    params: list[object] = field(default_factory=list)
+
+    def bind(self, value: object) -> exp.Expression:
+        """A user value: a placeholder when parameterized, else a literal built by sqlglot."""
+        if self.parameterized:
+            self.params.append(self.target.param(value))
+            return exp.Placeholder(this=f"rare_param_{len(self.params) - 1}")
+        return self.constant(value)
+
+    def constant(self, value: object) -> exp.Expression:
+        if isinstance(value, bool):
+            return exp.true() if value else exp.false()
+        if isinstance(value, int | Decimal | float):
+            return exp.Literal.number(str(value))
+        if isinstance(value, str):
+            return self.target.text(value)
+        raise TypeError(f"no literal for {value!r}")
+
+    def timestamp(self, value: dt.datetime) -> exp.Expression:
+        value = naive_utc(value)
+        if self.parameterized:
+            return self.target.timestamp_param(value, self.bind)
+        return self.target.timestamp(value)
+
+
+class QueryBuilder:
+    """Builds the SELECT of one rule; `in_segment` references compile nested builders."""
+
+    def __init__(self, schema: Schema, target: Target, binder: Binder, clock: Clock,
+                 segments: Mapping[str, typed.CheckedRule], stack: tuple[str, ...] = ()):
+        self.schema = schema
+        self.target = target
+        self.binder = binder
+        self.clock = clock
+        self.segments = segments
+        self.stack = stack
+        self.joins: dict[tuple[object, ...], tuple[str, typed.Measure]] = {}
+        self.aliases = 0
+        # While compiling a HAVING clause: the measure being aggregated, and its aggregate.
+        self.having: tuple[tuple[object, ...], Sql] | None = None
+        self.source: Source | None = None  # of the rule being compiled, for diagnostics
+
+    # ---------------------------------------------------------------------------------------- schema
+
+    def col(self, logical_table: str, alias: str, logical_column: str) -> exp.Column:
+        return column(alias, self.schema.tables[logical_table].column(logical_column))
+
+    def src(self, logical_table: str, alias: str) -> exp.Table:
+        return table(self.schema.tables[logical_table].name, alias)
+
+    def customer(self) -> exp.Column:
+        return self.col("customers", "c", "customer_id")
+
+    def alias(self, stem: str) -> str:
+        self.aliases += 1
+        return f"{stem}{self.aliases}"
+
+    # ------------------------------------------------------------------------------------------ rule
+
+    def rule(self, rule: typed.CheckedRule) -> exp.Select:
+        self.source = rule.source
+        try:
+            return self.select(rule)
+        except UnsupportedDialect as error:
+            # The innermost rule (a referenced segment's, perhaps) is the one the span points into.
+            if error.span is not None and error.source is None:
+                raise error.located(rule.source) from None
+            raise
+
+    def select(self, rule: typed.CheckedRule) -> exp.Select:
+        query = exp.select(self.customer(), copy=False).from_(self.src("customers", "c"), copy=False)
+        where = self.condition(rule.condition, False).expr if rule.condition is not None else None
+        ordering: list[exp.Ordered] = []
+        for key in rule.order_by:
+            value = self.value(key.expr)
+            if value.nullable:
+                # Missing values last in either direction, spelled the same way on every engine.
+                missing = exp.Case(ifs=[exp.If(this=exp.Is(this=value.expr.copy(), expression=exp.null()),
+                                               true=exp.Literal.number(1))], default=exp.Literal.number(0))
+                ordering.append(exp.Ordered(this=missing, desc=False))
+            ordering.append(exp.Ordered(this=value.expr, desc=key.descending))
+        for alias, measure in self.joins.values():
+            facts = self.facts(measure, alias_stem=f"{alias}_")
+            assert facts.aggregate is not None
+            grouped = facts.select(exp.alias_(facts.customer.copy(), "customer_id", quoted=True),
+                                   exp.alias_(facts.aggregate, "value", quoted=True))
+            grouped = grouped.group_by(facts.customer.copy(), copy=False)
+            on = exp.EQ(this=column(alias, "customer_id"), expression=self.customer())
+            query = query.join(exp.Subquery(this=grouped, alias=exp.TableAlias(this=ident(alias))),
+                               on=on, join_type="left", copy=False)
+        if where is not None:
+            query = query.where(where, copy=False)
+        if ordering:
+            ordering.append(exp.Ordered(this=self.customer(), desc=False))
+            query = query.order_by(*ordering, copy=False)
+        if rule.limit is not None:
+            query = query.limit(exp.Literal.number(rule.limit), copy=False)
+        return query
+
+    # ------------------------------------------------------------------------------------ conditions
+
+    def is_true(self, expr: exp.Expression, nullable: bool) -> exp.Expression:
+        """The two-valued reading of a condition: NULL is false."""
+        return self.target.is_true(expr) if nullable else expr
+
+    def negate(self, expr: exp.Expression, nullable: bool) -> exp.Expression:
+        return exp.Not(this=exp.Paren(this=self.is_true(expr, nullable)))
+
+    def condition(self, node: typed.Condition, negated: bool) -> Sql:
+        """A condition, or its complement when `negated`; NULL in the result means false."""
+        match node:
+            case typed.Not(operand=operand):
+                return self.condition(operand, not negated)
+            case typed.And() | typed.Or():
+                return self.junction(node, negated)
+            case typed.Const(value=value):
+                return Sql(exp.true() if bool(value) != negated else exp.false(), False)
+            case typed.HasTag():
+                return self.tags(node, negated=negated)
+            case typed.IsSet(value=typed.Attribute(type=Type.TEXT_LIST)):
+                return self.tags(node, negated=negated)
+        measures = self.measures_in(node)
+        if (len(measures) == 1 and not self.has_row_values(node) and measures[0].stored_column is None
+                and (measures[0].measure not in _BOOLEAN_MEASURES or node is measures[0])):
+            return self.semi_join(node, measures[0], negated)
+        result = self.predicate(node)
+        return Sql(self.negate(result.expr, result.nullable), False) if negated else result
+
+    def junction(self, node: typed.And | typed.Or, negated: bool) -> Sql:
+        """AND/OR, flattened: De Morgan keeps negations at the leaves, where each picks its best shape, and
+        nested junctions of the same kind merge, so `a or (b or (c or ...))` prints without nesting (SQLite's
+        parser overflows at about 35 nested parentheses)."""
+        is_and = isinstance(node, typed.And) != negated
+        parts: list[Sql] = []
+        stack: list[tuple[typed.Condition, bool]] = [(op, negated) for op in reversed(node.operands)]
+        while stack:
+            op, flipped = stack.pop()
+            while isinstance(op, typed.Not):
+                op, flipped = op.operand, not flipped
+            if isinstance(op, typed.And | typed.Or) and (isinstance(op, typed.And) != flipped) == is_and:
+                stack.extend((child, flipped) for child in reversed(op.operands))
+            else:
+                parts.append(self.condition(op, flipped))
+        kind = exp.And if is_and else exp.Or
+        # A part that is itself a junction is of the other kind and comes parenthesized.
+        return Sql(exp.Paren(this=balanced(kind, [p.expr for p in parts])), any(p.nullable for p in parts))
+
+    def predicate(self, node: typed.Condition) -> Sql:
+        """A leaf condition over row values (fields, joined measures, constants)."""
+        match node:
+            case typed.Compare(op=op, left=left, right=right):
+                a, b = self.value(left), self.value(right)
+                return Sql(_COMPARE[op](this=a.expr, expression=b.expr), a.nullable or b.nullable)
+            case typed.Between(value=value, low=low, high=high):
+                v, lo, hi = self.value(value), self.value(low), self.value(high)
+                return Sql(exp.Between(this=v.expr, low=lo.expr, high=hi.expr),
+                           v.nullable or lo.nullable or hi.nullable)
+            case typed.InList(value=value, options=options):
+                v = self.value(value)
+                items = [self.value(option).expr for option in options]
+                return Sql(exp.In(this=v.expr, expressions=items), v.nullable)
+            case typed.TextMatch(op=op, value=value, pattern=pattern):
+                v = self.value(value)
+                if not pattern:
+                    return Sql(exp.Not(this=exp.Is(this=v.expr, expression=exp.null())), False)
+                self.target.check_text(pattern, node.span)
+                return Sql(self.target.text_match(op, v.expr, pattern, self.binder.bind), v.nullable)
+            case typed.IsSet(value=value):
+                v = self.value(value)
+                if not v.nullable:
+                    return Sql(exp.true(), False)
+                return Sql(exp.Not(this=exp.Is(this=v.expr, expression=exp.null())), False)
+            case typed.Within(value=value, window=window):
+                v = self.value(value)
+                inside = exp.And(this=exp.GT(this=v.expr, expression=self.clock.minus(window, node.span)),
+                                 expression=exp.LTE(this=v.expr.copy(), expression=self.clock.now(node.span)))
+                return Sql(exp.Paren(this=inside), v.nullable)
+            case typed.Attribute():
+                return Sql(self.value(node).expr, True)
+            case typed.Measure():
+                return self.value(node)
+        raise TypeError(f"not a condition: {node!r}")
+
+    def tags(self, node: typed.HasTag | typed.IsSet, *, negated: bool) -> Sql:
+        alias = self.alias("t")
+        tag = self.col("customer_tags", alias, "tag")
+        if isinstance(node, typed.HasTag):
+            self.target.check_text(node.tag, node.span)
+            test = self.target.equal_ignoring_case(tag, node.tag, self.binder.bind)
+        else:
+            test = exp.Not(this=exp.Is(this=tag, expression=exp.null()))
+        facts = Facts(self.src("customer_tags", alias), self.col("customer_tags", alias, "customer_id"), [test], None)
+        return self.exists(facts, None, negated)
+
+    def semi_join(self, node: typed.Condition, measure: typed.Measure, negated: bool) -> Sql:
+        """A leaf over one measure as IN (... HAVING) or NOT EXISTS (... HAVING NOT ...), see the module doc."""
+        if measure.measure in _BOOLEAN_MEASURES and node is measure:
+            if measure.measure == "in_segment":
+                return self.in_segment(measure, negated)
+            return self.exists(self.facts(measure), None, negated)
+        facts = self.facts(measure)
+        assert facts.aggregate is not None
+        positive = self.predicate_over(node, facts.aggregate, measure)
+        true_at_zero = _ZeroFold(measure).condition(node) != negated
+        # HAVING keeps the groups where its test is TRUE, so NULL already reads as false there.
+        complement = self.negate(positive.expr, positive.nullable)
+        if not true_at_zero:
+            return self.exists(facts, complement if negated else positive.expr, False)
+        return self.exists(facts, positive.expr if negated else complement, True)
+
+    def exists(self, facts: Facts, having: exp.Expression | None, negated: bool) -> Sql:
+        """`customer IN (S)` or, negated, `NOT EXISTS (SELECT 1 FROM (S) AS x WHERE x.customer_id = customer)`,
+        where S is the uncorrelated set of customer ids of the facts [grouped, with HAVING].
+
+        The negated form correlates only with S's result, never with the facts themselves: SQLite
+        materializes the grouped S once and indexes it, where a NOT EXISTS over the facts table rescans it
+        for every contact unless the backend has an index on its customer id (20,000 contacts: 0.03 s
+        against 250 s).
+        """
+        members = facts.select(facts.customer.copy())
+        if having is not None or negated:
+            members = members.group_by(facts.customer.copy(), copy=False)
+        if having is not None:
+            members = members.having(having, copy=False)
+        if not negated:
+            # Nullable: a NULL customer id among the facts makes IN give NULL rather than FALSE.
+            return Sql(in_query(self.customer(), members), True)
+        alias = self.alias("x")
+        found = column(alias, facts.customer.name)
+        probe = exp.select(exp.Literal.number(1), copy=False).from_(
+            exp.Subquery(this=members, alias=exp.TableAlias(this=ident(alias))), copy=False,
+        ).where(exp.EQ(this=found, expression=self.customer()), copy=False)
+        return Sql(exp.Not(this=exp.Exists(this=probe)), False)
+
+    def in_segment(self, measure: typed.Measure, negated: bool) -> Sql:
+        name = str(measure.target)
+        if name in self.stack:
+            cycle = " → ".join([*self.stack[self.stack.index(name):], name])
+            raise RuleError([Diagnostic("RD107", f"segments refer to each other in a cycle: {cycle}", measure.span,
+                                        self.source, label="uses a segment that uses this rule")])
+        rule = self.segments.get(name)
+        if rule is None:
+            close = suggest(name, self.segments)
+            raise RuleError([Diagnostic(
+                "RD106", f"unknown segment `{name}`", measure.span, self.source, label="no such segment",
+                hints=(f"did you mean `{close}`?" if close else "pass the checked segments with `segments=`",),
+            )])
+        inner = QueryBuilder(rule.schema, self.target, self.binder, self.clock, self.segments,
+                             (*self.stack, name)).rule(rule)
+        alias = self.alias("s")
+        members = exp.Subquery(this=inner, alias=exp.TableAlias(this=ident(alias)))
+        selected = rule.schema.tables["customers"].column("customer_id")  # the segment query's one column
+        return self.exists(Facts(members, column(alias, selected), [], None), None, negated)
+
+    def predicate_over(self, node: typed.Condition, aggregate: exp.Expression, measure: typed.Measure) -> Sql:
+        """`node` with its measure read as the aggregate of the facts' group (inside HAVING)."""
+        self.having = (measure_key(measure), Sql(aggregate, measure.measure not in _ZERO_AT_NO_ROWS))
+        try:
+            return self.predicate(node)
+        finally:
+            self.having = None
+
+    # ---------------------------------------------------------------------------------------- values
+
+    def value(self, node: typed.Node) -> Sql:
+        match node:
+            case typed.Const(value=value, type=kind):
+                if isinstance(value, dt.datetime):
+                    return Sql(self.binder.timestamp(value), False)
+                if kind in (Type.TEXT, Type.ENUM):
+                    return Sql(self.binder.bind(str(value)), False)
+                if isinstance(value, bool):
+                    self.target.check_boolean_value(node.span)
+                    return Sql(exp.true() if value else exp.false(), False)
+                return Sql(self.binder.bind(value), False)
+            case typed.Ago(duration=duration):
+                return Sql(self.clock.minus(duration, node.span), False)
+            case typed.Attribute(field=f):
+                assert f.column is not None  # the schema resolves attributes to physical column names
+                return Sql(column("c", f.column), True)
+            case typed.Measure():
+                return self.measure_sql(node)
+            case typed.Arithmetic(op=op, left=left, right=right):
+                a, b = self.value(left), self.value(right)
+                if op == "/":
+                    return Sql(self.target.divide(a.expr, b.expr), True)
+                # sqlglot prints the tree as built: parenthesize by precedence, and only there (each needless
+                # level counts against SQLite's parser stack).
+                level = _PRECEDENCE[op]
+                return Sql(_ARITHMETIC[op](this=_wrap(a.expr, level), expression=_wrap(b.expr, level + 1)),
+                           a.nullable or b.nullable)
+            case typed.Negate(operand=operand):
+                v = self.value(operand)
+                return Sql(exp.Neg(this=_wrap(v.expr, 3)), v.nullable)
+        # A condition used as a value: `(opens() > 1) = true`, `order by (country = "France")`.
+        self.target.check_boolean_value(node.span)
+        result = self.condition(node, False)  # type: ignore[arg-type]
+        return Sql(self.is_true(result.expr, result.nullable), False)
+
+    def measure_sql(self, m: typed.Measure) -> Sql:
+        if self.having is not None and self.having[0] == measure_key(m):
+            aggregate = self.having[1]
+            return Sql(aggregate.expr.copy(), aggregate.nullable)
+        zero = m.measure in _ZERO_AT_NO_ROWS
+        if m.stored_column is not None:
+            stored = column("c", m.stored_column)
+            return Sql(exp.Coalesce(this=stored, expressions=[exp.Literal.number(0)]), False) if zero \
+                else Sql(stored, True)
+        if m.measure in _BOOLEAN_MEASURES:
+            self.target.check_boolean_value(m.span)
+            membership = self.semi_join(m, m, False)
+            return Sql(self.is_true(membership.expr, membership.nullable), False)
+        key = measure_key(m)
+        if key not in self.joins:
+            self.joins[key] = (self.alias("m"), m)
+        alias = self.joins[key][0]
+        joined = column(alias, "value")
+        if zero:
+            return Sql(exp.Coalesce(this=joined, expressions=[exp.Literal.number(0)]), False)
+        return Sql(joined, True)
+
+    # ----------------------------------------------------------------------------------------- facts
+
+    def facts(self, m: typed.Measure, alias_stem: str = "") -> Facts:
+        """The fact rows of a measure, filtered by the as-of instant, its window and its other filters."""
+        kind = m.measure
+        if kind in _ORDER_MEASURES:
+            a = self.alias(alias_stem + "o")
+            when = self.col("orders", a, "created_at")
+            filters = self.window(when, m)
+            if m.month is not None:
+                filters.append(exp.EQ(this=self.target.month_of(when.copy()), expression=exp.Literal.number(m.month)))
+            if m.product is not None or m.vendor is not None:
+                filters.append(in_query(self.col("orders", a, "order_id"), self.items(m)))
+            total = self.target.to_double(self.col("orders", a, "total"))
+            aggregate: exp.Expression | None = {
+                "order_count": exp.Count(this=exp.Star()),
+                "orders": exp.Count(this=exp.Star()),
+                "spent": _zero_if_null(exp.Sum(this=total)),
+                "total_spent": _zero_if_null(exp.Sum(this=total)),
+                "average_order_value": exp.Avg(this=total),
+                "first_order_date": exp.Min(this=when.copy()),
+                "last_order_date": exp.Max(this=when.copy()),
+                "purchased": None,
+            }[kind]
+            return Facts(self.src("orders", a), self.col("orders", a, "customer_id"), filters, aggregate)
+        if kind in ("refund_count", "refunds"):
+            a = self.alias(alias_stem + "r")
+            filters = self.window(self.col("refunds", a, "created_at"), m)
+            return Facts(self.src("refunds", a), self.col("refunds", a, "customer_id"), filters,
+                         exp.Count(this=exp.Star()))
+        if kind in ("events", "engagement", "last_open_date", "last_click_date"):
+            return self.events(m, alias_stem)
+        if kind == "in_list":
+            a = self.alias(alias_stem + "lm")
+            lists = self.alias("l")
+            named = exp.select(self.col("lists", lists, "list_id")).from_(self.src("lists", lists)).where(
+                exp.EQ(this=self.col("lists", lists, "name"), expression=self.binder.bind(str(m.target))))
+            filters = [exp.LTE(this=self.col("list_members", a, "added_at"), expression=self.clock.now(m.span)),
+                       in_query(self.col("list_members", a, "list_id"), named)]
+            return Facts(self.src("list_members", a), self.col("list_members", a, "customer_id"), filters, None)
+        raise UnsupportedDialect(f"the compiler does not know the measure `{kind}`", m.span)
+
+    def window(self, when: exp.Column, m: typed.Measure) -> list[exp.Expression]:
+        """Facts of `m` up to the as-of instant, and after the window's start when it has a window."""
+        filters: list[exp.Expression] = [exp.LTE(this=when, expression=self.clock.now(m.span))]
+        if m.within is not None:
+            filters.append(exp.GT(this=when.copy(), expression=self.clock.minus(m.within, m.span)))
+        return filters
+
+    def items(self, m: typed.Measure) -> exp.Select:
+        """Order ids with an item matching the product (name or id) and the vendor."""
+        a = self.alias("i")
+        tests: list[exp.Expression] = []
+        if m.product is not None:
+            tests.append(exp.Paren(this=exp.Or(
+                this=exp.EQ(this=self.col("order_items", a, "product_name"), expression=self.binder.bind(m.product)),
+                expression=exp.EQ(this=self.col("order_items", a, "product_id"),
+                                  expression=self.binder.bind(m.product)))))
+        if m.vendor is not None:
+            tests.append(exp.EQ(this=self.col("order_items", a, "vendor"), expression=self.binder.bind(m.vendor)))
+        return exp.select(self.col("order_items", a, "order_id")).from_(self.src("order_items", a)).where(
+            balanced(exp.And, tests))
+
+    def events(self, m: typed.Measure, alias_stem: str) -> Facts:
+        a = self.alias(alias_stem + "e")
+        kind = self.col("events", a, "type")
+        stored = self.schema.event_types
+        filters = self.window(self.col("events", a, "occurred_at"), m)
+        if m.measure == "engagement":
+            weights = self.schema.engagement_weights
+            names = [event for event in weights if event in stored]
+            filters.append(exp.In(this=kind, expressions=[self.binder.constant(stored[e]) for e in names]))
+            score = exp.Case(ifs=[exp.If(this=exp.EQ(this=kind.copy(), expression=self.binder.constant(stored[e])),
+                                         true=exp.Literal.number(str(weights[e]))) for e in names],
+                             default=exp.Literal.number(0))
+            aggregate: exp.Expression = _zero_if_null(exp.Sum(this=score))
+        else:
+            event = {"last_open_date": "open", "last_click_date": "click"}.get(m.measure, m.event)
+            filters.append(exp.EQ(this=kind, expression=self.binder.constant(stored[str(event)])))
+            when = self.col("events", a, "occurred_at")
+            aggregate = exp.Max(this=when) if m.measure != "events" else exp.Count(this=exp.Star())
+        for name, campaign_kind in ((m.campaign, "campaign"), (m.series, "series")):
+            if name is None:
+                continue
+            c = self.alias("cp")
+            named = exp.select(self.col("campaigns", c, "campaign_id")).from_(self.src("campaigns", c)).where(
+                exp.And(this=exp.EQ(this=self.col("campaigns", c, "name"), expression=self.binder.bind(name)),
+                        expression=exp.EQ(this=self.col("campaigns", c, "kind"),
+                                          expression=self.binder.constant(self.schema.campaign_kinds[campaign_kind]))))
+            filters.append(in_query(self.col("events", a, "campaign_id"), named))
+        return Facts(self.src("events", a), self.col("events", a, "customer_id"), filters, aggregate)
+
+    # ------------------------------------------------------------------------------------ analysis
+
+    def measures_in(self, node: typed.Node) -> list[typed.Measure]:
+        found: dict[tuple[object, ...], typed.Measure] = {}
+        for sub in typed.walk(node):
+            if isinstance(sub, typed.Measure):
+                found.setdefault(measure_key(sub), sub)
+        return list(found.values())
+
+    def has_row_values(self, node: typed.Node) -> bool:
+        """Whether a leaf reads anything besides its measures and constants (fields, nested conditions)."""
+        if isinstance(node, typed.Measure):
+            return False
+        for sub in typed.children(node):
+            if isinstance(sub, typed.Attribute):
+                return True
+            if not isinstance(sub, typed.Const | typed.Ago | typed.Duration | typed.Measure | typed.Arithmetic
+                              | typed.Negate):
+                return True
+            if self.has_row_values(sub):
+                return True
+        return False
+
+
+def _zero_if_null(aggregate: exp.Expression) -> exp.Expression:
+    """SUM over no rows (or only NULLs) is NULL in SQL and 0 in the language."""
+    return exp.Coalesce(this=aggregate, expressions=[exp.Literal.number(0)])
+
+
+class _ZeroFold:
+    """Is a one-measure leaf true for a contact with no facts? Folds the leaf with the measure's zero value.
+
+    Only the measure's value varies; everything else in such a leaf is a constant. A missing operand makes a
+    comparison false before any timestamp constant (whose value live mode does not know) is looked at.
+    """
+
+    def __init__(self, measure: typed.Measure):
+        self.zero: object = 0 if measure.measure in _ZERO_AT_NO_ROWS else None
+        self.key = measure_key(measure)
+
+    def condition(self, node: typed.Node) -> bool:
+        match node:
+            case typed.Measure():
+                return bool(self.value(node))
+            case typed.Compare(op=op, left=left, right=right):
+                a, b = self.value(left), self.value(right)
+                if a is None or b is None:
+                    return False
+                return {"=": a == b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]  # type: ignore[operator]
+            case typed.Between(value=value, low=low, high=high):
+                v, lo, hi = self.value(value), self.value(low), self.value(high)
+                return None not in (v, lo, hi) and lo <= v <= hi  # type: ignore[operator]
+            case typed.InList(value=value, options=options):
+                v = self.value(value)
+                return v is not None and any(v == o.value for o in options)
+            case typed.IsSet(value=value):
+                return self.value(value) is not None
+            case typed.Within():
+                # Only timestamp measures can be `within` a window, and they are missing with no facts.
+                return False
+        raise TypeError(f"cannot fold {node!r}")
+
+    def value(self, node: typed.Node) -> object:
+        match node:
+            case typed.Measure():
+                return self.zero
+            case typed.Const(value=value):
+                return _double(value)
+            case typed.Ago():
+                return _UNKNOWN_INSTANT
+            case typed.Negate(operand=operand):
+                v = self.value(operand)
+                return None if v is None else -v  # type: ignore[operator]
+            case typed.Arithmetic(op=op, left=left, right=right):
+                a, b = self.value(left), self.value(right)
+                if a is None or b is None:
+                    return None
+                # Engines compute in binary floating point (SQLite always, DuckDB after a division): fold
+                # the same way, so the shape chosen for contacts without facts agrees with the engine.
+                a, b = _double(a), _double(b)
+                if op == "/":
+                    return None if b == 0 else float(a) / float(b)  # type: ignore[arg-type]
+                return {"+": a + b, "-": a - b, "*": a * b}[op]  # type: ignore[operator]
+        raise TypeError(f"cannot fold {node!r}")
+
+
+def _double(value: object) -> object:
+    """A decimal literal as the engines read it: integers exact, fractions as the nearest double."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+class _UnknownInstant:
+    """A live-mode instant: only ever compared with a timestamp measure, whose zero value is missing."""
+
+
+_UNKNOWN_INSTANT = _UnknownInstant()

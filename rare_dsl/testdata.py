@@ -1,0 +1,179 @@
+"""A small deterministic store in the reference schema, full of the cases that break SQL compilers.
+
+`generate(seed, now=...)` returns rows for every reference table (`dict[table, list[dict]]`, timestamps as
+naive UTC datetimes, money in quarter units so every engine's arithmetic on it is exact). It has missing
+values everywhere they are allowed, contacts with no orders or events, facts exactly on the window
+boundaries of the `ANCHORS` (month ends, a leap day) and one second either side, facts after each anchor,
+hostile text (quotes, backslashes, `%`, `_`, NUL, newlines, unicode, SQL), and ties for rankings.
+`load_duckdb` and `load_sqlite` put the rows into a connection.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import random
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+# As-of instants the data is built around; the tests evaluate rules at these.
+ANCHORS: tuple[dt.datetime, ...] = (
+    dt.datetime(2026, 8, 31, 10, 0, 0),  # 6mo back is Feb 28 (clamped)
+    dt.datetime(2024, 2, 29, 23, 59, 59),  # leap day: 1y back is 2023-02-28
+    dt.datetime(2026, 3, 31, 0, 0, 0),  # 1mo back is Feb 28
+    dt.datetime(2025, 12, 31, 12, 30, 0),
+    dt.datetime(2026, 1, 1, 0, 0, 0),
+)
+# The window lengths rules use, as (amount, unit): the data has facts on each one's boundary.
+DURATIONS: tuple[tuple[int, str], ...] = (
+    (12, "h"), (1, "d"), (7, "d"), (30, "d"), (90, "d"), (2, "w"), (1, "mo"), (3, "mo"), (6, "mo"), (1, "y"),
+)
+
+HOSTILE_TEXT: tuple[str, ...] = (
+    "O'Brien", 'say "hi"', "back\\slash", "100% off", "a_b", "%", "_", "\\", "\\%", "nul\x00byte", "two\nlines",
+    "tab\there", "'; DROP TABLE customers; --", "Zoë", "ÉCOLE", "école", "Ωmega", "東京", "😀 emoji", "  spaced  ",
+    "", "Paris", "PARIS", "paris", "Straße",
+)
+COUNTRIES = ("France", "Spain", "Côte d'Ivoire", "france", "United Kingdom", None)
+CITIES = ("Paris", "paris", "Lyon", "São Paulo", "100%_city", None, "O'Hare", "Back\\slash")
+QUALITIES = ("new", "promising", "loyal", "vip", "at_risk", "lapsed", None)
+STATUSES = ("subscribed", "unsubscribed", "pending", "bounced", None)
+TAGS = ("vip", "VIP", "Vip", "newsletter", "50%_off", "o'brien", "Zoë", "back\\slash", None)
+PRODUCTS = (("P1", "Red Shoes"), ("P2", "Blue Hat"), ("P3", "100% Cotton"), ("P4", "a_b"), ("P5", "Men's \"Boots\""),
+            ("P6", "Crème"), ("P7", None))
+VENDORS = ("Acme", "acme", "Ünïcode & Co", "O'Reilly", "50%_Vendor", None)
+CAMPAIGNS = ((1, "Welcome", "series"), (2, "Black Friday", "campaign"), (3, "Welcome", "campaign"),
+             (4, "Onboarding", "series"), (5, "100% Sale", "campaign"), (6, "O'Brien's", "series"))
+LISTS = ((1, "Popup leads"), (2, "VIP's"), (3, "50%_off"), (4, "empty list"))
+EVENT_TYPES = ("sent", "open", "click", "conversion")
+AMOUNTS = (0.0, 0.25, 10.0, 10.5, 19.75, 25.0, 49.75, 50.0, 99.5, 100.0, 250.25)
+
+
+def minus(instant: dt.datetime, amount: int, unit: str) -> dt.datetime:
+    """Calendar arithmetic of SPEC 3.5, written out again: test data shares no code with the compiler."""
+    if unit in ("mo", "y"):
+        months = amount * (12 if unit == "y" else 1)
+        total = instant.year * 12 + instant.month - 1 - months
+        year, month = total // 12, total % 12 + 1
+        return instant.replace(year=year, month=month, day=min(instant.day, calendar.monthrange(year, month)[1]))
+    hours = {"h": 1, "d": 24, "w": 24 * 7}[unit] * amount
+    return instant - dt.timedelta(hours=hours)
+
+
+def boundary_times(now: dt.datetime | None = None) -> list[dt.datetime]:
+    """Instants on and around every window boundary of every anchor (and of `now`, for live mode)."""
+    second = dt.timedelta(seconds=1)
+    times: list[dt.datetime] = []
+    anchors = [*ANCHORS, *([now] if now is not None else [])]
+    for anchor in anchors:
+        times += [anchor, anchor + second, anchor - second]
+        for amount, unit in DURATIONS:
+            edge = minus(anchor, amount, unit)
+            times += [edge, edge + second, edge - second]
+    # Month ends and month starts (for `month:` filters and date literals).
+    for year in (2023, 2024, 2025, 2026):
+        for month in (1, 2, 3, 6, 11, 12):
+            last = calendar.monthrange(year, month)[1]
+            times += [dt.datetime(year, month, last, 23, 59, 59), dt.datetime(year, month, 1, 0, 0, 0)]
+    return times
+
+
+def generate(seed: int = 7, *, contacts: int = 120, now: dt.datetime | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Rows of the reference tables; the same seed and `now` give the same rows."""
+    rng = random.Random(seed)
+    times = boundary_times(now)
+
+    def when() -> dt.datetime | None:
+        return None if rng.random() < 0.03 else rng.choice(times)
+
+    customers: list[dict[str, Any]] = []
+    for cid in range(1, contacts + 1):
+        hostile = HOSTILE_TEXT[cid % len(HOSTILE_TEXT)]
+        customers.append({
+            "customer_id": cid,
+            "email": f"contact{cid}@example.com" if cid % 11 else None,
+            "first_name": hostile if cid % 3 else rng.choice(HOSTILE_TEXT),
+            "last_name": None if cid % 7 == 0 else rng.choice(HOSTILE_TEXT),
+            "country": rng.choice(COUNTRIES),
+            "country_code": rng.choice(("FR", "ES", "CI", "GB", "fr", None)),
+            "region": rng.choice(("Île-de-France", "Catalonia", None, "")),
+            "city": rng.choice(CITIES),
+            "quality": rng.choice(QUALITIES),
+            "status": rng.choice(STATUSES),
+            "created_at": None if cid % 13 == 0 else rng.choice(times),
+            "source": rng.choice(("store", "list:Popup leads", "import", None)),
+        })
+
+    # A third of the contacts have no facts at all; the others get a random share.
+    active = [c["customer_id"] for c in customers if c["customer_id"] % 3]
+    tags = [{"customer_id": rng.choice([*active, None]), "tag": rng.choice(TAGS)} for _ in range(contacts)]
+
+    orders: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = []
+    for order_id in range(1, 4 * contacts + 1):
+        cid = rng.choice(active) if rng.random() > 0.02 else rng.choice((None, 10_000))
+        orders.append({"order_id": order_id, "customer_id": cid, "created_at": when(),
+                       "total": None if rng.random() < 0.04 else rng.choice(AMOUNTS)})
+        for _ in range(rng.choice((0, 1, 1, 2, 3))):
+            product_id, name = rng.choice(PRODUCTS)
+            items.append({"order_id": order_id, "customer_id": cid, "product_id": product_id, "product_name": name,
+                          "vendor": rng.choice(VENDORS), "quantity": rng.choice((1, 2, 5)),
+                          "price": rng.choice(AMOUNTS)})
+    refunds = [{"refund_id": i, "order_id": rng.randint(1, len(orders)), "customer_id": rng.choice(active),
+                "created_at": when(), "amount": rng.choice(AMOUNTS)} for i in range(1, contacts + 1)]
+    campaigns = [{"campaign_id": i, "name": n, "kind": k} for i, n, k in CAMPAIGNS]
+    events = [{"customer_id": rng.choice(active), "campaign_id": rng.choice((*range(1, 7), None)),
+               "type": rng.choice(EVENT_TYPES), "occurred_at": when()} for _ in range(12 * contacts)]
+    lists = [{"list_id": i, "name": n, "created_at": dt.datetime(2023, 1, 1)} for i, n in LISTS]
+    members = [{"list_id": rng.choice((1, 1, 2, 3)), "customer_id": rng.choice(active), "added_at": when()}
+               for _ in range(contacts // 2)]
+    return {
+        "customers": customers, "customer_tags": tags, "orders": orders, "order_items": items, "refunds": refunds,
+        "campaigns": campaigns, "events": events, "lists": lists, "list_members": members,
+    }
+
+
+# Column types for loading; timestamps are TIMESTAMP (naive UTC) in DuckDB and ISO text in SQLite.
+COLUMN_TYPES: dict[str, dict[str, str]] = {
+    "customers": {"customer_id": "INTEGER", "email": "TEXT", "first_name": "TEXT", "last_name": "TEXT",
+                  "country": "TEXT", "country_code": "TEXT", "region": "TEXT", "city": "TEXT", "quality": "TEXT",
+                  "status": "TEXT", "created_at": "TIMESTAMP", "source": "TEXT"},
+    "customer_tags": {"customer_id": "INTEGER", "tag": "TEXT"},
+    "orders": {"order_id": "INTEGER", "customer_id": "INTEGER", "created_at": "TIMESTAMP", "total": "DECIMAL"},
+    "order_items": {"order_id": "INTEGER", "customer_id": "INTEGER", "product_id": "TEXT", "product_name": "TEXT",
+                    "vendor": "TEXT", "quantity": "INTEGER", "price": "DECIMAL"},
+    "refunds": {"refund_id": "INTEGER", "order_id": "INTEGER", "customer_id": "INTEGER", "created_at": "TIMESTAMP",
+                "amount": "DECIMAL"},
+    "campaigns": {"campaign_id": "INTEGER", "name": "TEXT", "kind": "TEXT"},
+    "events": {"customer_id": "INTEGER", "campaign_id": "INTEGER", "type": "TEXT", "occurred_at": "TIMESTAMP"},
+    "lists": {"list_id": "INTEGER", "name": "TEXT", "created_at": "TIMESTAMP"},
+    "list_members": {"list_id": "INTEGER", "customer_id": "INTEGER", "added_at": "TIMESTAMP"},
+}
+_DUCKDB_TYPES = {"INTEGER": "BIGINT", "TEXT": "VARCHAR", "TIMESTAMP": "TIMESTAMP", "DECIMAL": "DECIMAL(12, 2)"}
+_SQLITE_TYPES = {"INTEGER": "INTEGER", "TEXT": "TEXT", "TIMESTAMP": "TEXT", "DECIMAL": "REAL"}
+
+
+def _create(connection: Any, tables: Mapping[str, Iterable[dict[str, Any]]], types: Mapping[str, str],
+            convert: Any) -> None:
+    for name, rows in tables.items():
+        columns = COLUMN_TYPES[name]
+        # Table and column names here are this module's constants, not user input.
+        spec = ", ".join(f'"{c}" {types[t]}' for c, t in columns.items())
+        connection.execute(f'CREATE TABLE "{name}" ({spec})')
+        marks = ", ".join("?" for _ in columns)
+        values = [tuple(convert(row.get(c)) for c in columns) for row in rows]
+        if values:
+            connection.executemany(f'INSERT INTO "{name}" VALUES ({marks})', values)
+
+
+def load_duckdb(connection: Any, tables: Mapping[str, Iterable[dict[str, Any]]]) -> None:
+    _create(connection, tables, _DUCKDB_TYPES, lambda v: v)
+
+
+def load_sqlite(connection: Any, tables: Mapping[str, Iterable[dict[str, Any]]]) -> None:
+    def convert(value: Any) -> Any:
+        if isinstance(value, dt.datetime):
+            return value.isoformat(sep=" ", timespec="microseconds" if value.microsecond else "seconds")
+        return value
+
+    _create(connection, tables, _SQLITE_TYPES, convert)

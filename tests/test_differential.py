@@ -1,0 +1,396 @@
+"""Differential tests: rules generated from the schema, run as compiled SQL on DuckDB and SQLite and through
+the reference evaluator, must select the same contacts (in the same order when the rule ranks).
+
+One data set (`rare_dsl.testdata`) and one connection per engine serve every test. Anchored mode runs at
+the data's anchors (month ends, a leap day); live mode compares against the evaluator at the engine's own
+clock, read in the same transaction (DuckDB) or bracketed by two reads of the same second (SQLite).
+Per run: 1,200 anchored + 500 live + 400 partition (each rule and its negation) + 300 renamed-schema
+rules, each on both engines: 2,400 generated rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rare_dsl import check, testdata
+from rare_dsl.compiler import UnsupportedDialect, compile
+from rare_dsl.evaluate import evaluate
+from rare_dsl.schema import load_schema
+from rare_dsl.typed import CheckedRule
+
+NOW = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+DATA = testdata.generate(seed=7, now=NOW)
+ALL_IDS = sorted(c["customer_id"] for c in DATA["customers"])
+SEGMENT_TEXT = {
+    "french": 'country = "France"',
+    "openers": "opens(6mo) >= 1",
+    "top_spenders": "order by total_spent desc limit 10",
+    "nested": 'in_segment("french") or not in_segment("top_spenders")',
+}
+SEGMENTS = {name: check(text, segments=SEGMENT_TEXT) for name, text in SEGMENT_TEXT.items()}
+
+
+@pytest.fixture(scope="module")
+def engines() -> dict[str, Any]:
+    duck = duckdb.connect()
+    testdata.load_duckdb(duck, DATA)
+    lite = sqlite3.connect(":memory:")
+    testdata.load_sqlite(lite, DATA)
+    yield {"duckdb": duck, "sqlite": lite}
+    duck.close()
+    lite.close()
+
+
+# ------------------------------------------------------------------------------------------ rule text
+
+
+def quote(text: str) -> str:
+    """A text literal of the language: escapes for the characters that need one."""
+    out = []
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 32:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+TEXT_FIELDS = ("email", "first_name", "last_name", "country", "country_code", "region", "city")
+TEXT_VALUES = tuple(v for v in {*testdata.HOSTILE_TEXT, *testdata.COUNTRIES, *testdata.CITIES, "FR", "fr", "ES", ""}
+                    if v is not None)
+PIECES = ("a", "A", "%", "_", "\\", "'", '"', "o'", "paris", "PAR", "é", "É", "\x00", "\n", "100%", "a_b", "ce",
+          "Zo", "ë", "東", "😀", " ", "--", "e")
+NUMBERS = ("0", "1", "2", "3", "5", "10", "0.5", "2.25", "49.75", "100", "250.25")
+DURATIONS = tuple(f"{amount}{unit}" for amount, unit in testdata.DURATIONS)
+DATES = ("2026-02-28", "2024-02-29", "2026-08-31", "2025-12-31", "2023-02-28", "2026-03-01", "2026-01-01")
+TIMESTAMPS = (*tuple(t.strftime("%Y-%m-%dT%H:%M:%SZ") for t in testdata.ANCHORS), "2026-02-28T10:00:00Z")
+NUMBER_MEASURES = ("order_count", "refund_count", "total_spent", "average_order_value")
+TIME_MEASURES = ("first_order_date", "last_order_date", "last_open_date", "last_click_date")
+PRODUCTS = ("Red Shoes", "P3", "100% Cotton", "a_b", "Men's \"Boots\"", "Crème", "Nothing")
+VENDORS = ("Acme", "acme", "O'Reilly", "50%_Vendor", "Ünïcode & Co")
+CAMPAIGN_NAMES = ("Welcome", "Black Friday", "Onboarding", "100% Sale", "O'Brien's", "Nope")
+LIST_NAMES = ("Popup leads", "VIP's", "50%_off", "empty list", "missing")
+MONTHS = ("12", '"dec"', '"February"', "2", "8", '"jan"')
+
+durations = st.sampled_from(DURATIONS)
+
+
+def optional_args(named: dict[str, st.SearchStrategy[str]]) -> st.SearchStrategy[str]:
+    """Some of the given named arguments, in any order."""
+    return st.lists(st.sampled_from(sorted(named)), unique=True, max_size=len(named)).flatmap(
+        lambda keys: st.tuples(*(named[k].map(lambda v, k=k: f"{k}: {v}") for k in keys)).map(", ".join)
+        if keys else st.just(""))
+
+
+order_args = optional_args({"within": durations, "product": st.sampled_from(PRODUCTS).map(quote),
+                            "vendor": st.sampled_from(VENDORS).map(quote), "month": st.sampled_from(MONTHS)})
+event_args = optional_args({"within": durations, "campaign": st.sampled_from(CAMPAIGN_NAMES).map(quote),
+                            "series": st.sampled_from(CAMPAIGN_NAMES).map(quote)})
+
+number_atoms = st.one_of(
+    st.sampled_from(NUMBER_MEASURES),
+    st.builds("orders({})".format, order_args),
+    st.builds("spent({})".format, order_args),
+    st.builds("refunds({})".format, st.one_of(st.just(""), durations)),
+    st.builds("{}({})".format, st.sampled_from(("sends", "opens", "clicks", "conversions")), event_args),
+    st.builds("engagement({})".format, st.one_of(st.just(""), durations)),
+)
+number_terms = st.recursive(
+    st.one_of(number_atoms, st.sampled_from(NUMBERS)),
+    lambda inner: st.one_of(
+        st.builds("({} {} {})".format, inner, st.sampled_from("+-*/"), inner),
+        st.builds("-{}".format, inner),
+    ),
+    max_leaves=3,
+)
+time_values = st.one_of(
+    st.sampled_from(DATES), st.sampled_from(TIMESTAMPS), durations.map("{} ago".format),
+)
+time_terms = st.sampled_from(("created_at", *TIME_MEASURES))
+text_values = st.sampled_from(TEXT_VALUES).map(quote)
+patterns = st.lists(st.sampled_from(PIECES), min_size=1, max_size=3).map("".join).map(quote)
+compare_ops = st.sampled_from(("=", "!=", "<", "<=", ">", ">="))
+maybe_not = st.sampled_from(("", "not "))
+
+
+def in_list(values: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.lists(values, min_size=1, max_size=3).map(lambda items: "[" + ", ".join(items) + "]")
+
+
+leaves = st.one_of(
+    # customer information
+    st.builds("{} {} {}".format, st.sampled_from(TEXT_FIELDS), compare_ops, text_values),
+    st.builds("{} {}in {}".format, st.sampled_from(TEXT_FIELDS), maybe_not, in_list(text_values)),
+    st.builds("{} {}{} {}".format, st.sampled_from(TEXT_FIELDS), maybe_not,
+              st.sampled_from(("contains", "starts with", "ends with")), patterns),
+    st.builds("{} is {}set".format, st.sampled_from((*TEXT_FIELDS, "quality", "tags", *TIME_MEASURES,
+                                                     *NUMBER_MEASURES)), maybe_not),
+    st.builds("quality {} {}".format, st.sampled_from(("=", "!=")),
+              st.sampled_from(('"vip"', '"VIP"', '"at_risk"', '"new"'))),
+    st.builds("status {}in {}".format, maybe_not,
+              in_list(st.sampled_from(('"subscribed"', '"Pending"', '"bounced"')))),
+    st.builds("tags {}contains {}".format, maybe_not,
+              st.sampled_from(("vip", "VIP", "50%_off", "O'BRIEN", "back\\slash", "none", "50%")).map(quote)),
+    # time
+    st.builds("{} {} {}".format, time_terms, compare_ops, time_values),
+    st.builds("{} {}within {}".format, time_terms, maybe_not, durations),
+    st.builds("{} {}between {} and {}".format, time_terms, maybe_not, time_values, time_values),
+    # numbers
+    st.builds("{} {} {}".format, number_terms, compare_ops, number_terms),
+    st.builds("{} {}between {} and {}".format, number_terms, maybe_not, st.sampled_from(NUMBERS),
+              st.sampled_from(NUMBERS)),
+    st.builds("{} {}in {}".format, number_atoms, maybe_not, in_list(st.sampled_from(NUMBERS))),
+    # booleans
+    st.builds("purchased({})".format, order_args),
+    st.builds("bought_from({}{})".format, st.sampled_from(VENDORS).map(quote),
+              st.one_of(st.just(""), durations.map(", {}".format))),
+    st.builds("in_list({})".format, st.sampled_from(LIST_NAMES).map(quote)),
+    st.builds("in_segment({})".format, st.sampled_from(sorted(SEGMENT_TEXT)).map(quote)),
+    st.builds("(opens({}) > 1) = {}".format, durations, st.sampled_from(("true", "false"))),
+    st.builds("{} {} {}".format, st.one_of(st.builds("purchased({})".format, order_args),
+                                           st.builds("in_list({})".format, st.sampled_from(LIST_NAMES).map(quote))),
+              st.sampled_from(("=", "!=")), st.sampled_from(("true", "false"))),
+    # two row values, or a row value and a measure, in one comparison
+    st.builds("{} {} {}".format, st.sampled_from(TEXT_FIELDS), compare_ops, st.sampled_from(TEXT_FIELDS)),
+    st.builds("{} {} {}".format, time_terms, compare_ops, time_terms),
+)
+conditions = st.recursive(
+    leaves,
+    lambda inner: st.one_of(
+        st.builds("({} and {})".format, inner, inner),
+        st.builds("({} or {})".format, inner, inner),
+        st.builds("not ({})".format, inner),
+    ),
+    max_leaves=4,
+)
+order_terms = st.one_of(number_atoms, st.builds("({} / {})".format, number_atoms, number_atoms), time_terms,
+                         st.sampled_from(TEXT_FIELDS), st.just('(country = "France")'))
+orderings = st.lists(st.builds("{} {}".format, order_terms, st.sampled_from(("asc", "desc"))), min_size=1,
+                     max_size=2).map(", ".join)
+rules = st.one_of(
+    conditions,
+    st.builds("{} order by {} limit {}".format, conditions, orderings, st.sampled_from(("1", "3", "10", "50"))),
+    st.builds("order by {} limit {}".format, orderings, st.sampled_from(("5", "20"))),
+    st.builds("{} order by {}".format, conditions, orderings),
+)
+
+
+# -------------------------------------------------------------------------------------------- running
+
+
+def run(connection: Any, sql: str, params: tuple[object, ...], ranked: bool) -> list[Any]:
+    ids = [row[0] for row in connection.execute(sql, list(params)).fetchall()]
+    return ids if ranked else sorted(ids)
+
+
+def run_live(engine: str, connection: Any, sql: str, params: tuple[object, ...], ranked: bool,
+             ) -> tuple[list[Any], dt.datetime]:
+    """Live SQL, and the engine clock's reading that the query saw."""
+    if engine == "duckdb":
+        # now() is the start of the transaction: the same for the probe and the query.
+        connection.execute("BEGIN TRANSACTION")
+        try:
+            now = connection.execute("SELECT CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP)").fetchone()[0]
+            return run(connection, sql, params, ranked), now
+        finally:
+            connection.execute("COMMIT")
+    for _ in range(5):
+        before = connection.execute("SELECT datetime('now')").fetchone()[0]
+        ids = run(connection, sql, params, ranked)
+        if connection.execute("SELECT datetime('now')").fetchone()[0] == before:
+            return ids, dt.datetime.fromisoformat(before)
+    raise AssertionError("the clock moved during every attempt")
+
+
+def checked(text: str) -> CheckedRule:
+    return check(text, segments=SEGMENT_TEXT)
+
+
+def compare(engines: dict[str, Any], rule: CheckedRule, as_of: dt.datetime | None, parameterized: bool,
+            text: str, expected: Callable[[dt.datetime], list[Any]]) -> None:
+    ranked = bool(rule.order_by)
+    for engine, connection in engines.items():
+        try:
+            compiled = compile(rule, dialect=engine, as_of=as_of, parameterized=parameterized, segments=SEGMENTS)
+        except UnsupportedDialect as error:
+            # Only SQLite refuses, and only case-insensitive matching of non-ASCII letters.
+            assert engine == "sqlite" and "lower()" in error.message, (text, error.message)
+            continue
+        if as_of is None:
+            got, now = run_live(engine, connection, compiled.sql, compiled.params, ranked)
+            want = expected(now)
+        else:
+            got = run(connection, compiled.sql, compiled.params, ranked)
+            want = expected(as_of)
+        assert got == want, f"{engine} {'live' if as_of is None else as_of}: {text}\n{compiled.sql}"
+
+
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+                    database=None, derandomize=False)
+
+
+@settings(SETTINGS, max_examples=1200)
+@given(text=rules, as_of=st.sampled_from(testdata.ANCHORS), parameterized=st.booleans())
+def test_anchored(engines: dict[str, Any], text: str, as_of: dt.datetime, parameterized: bool) -> None:
+    rule = checked(text)
+    compare(engines, rule, as_of, parameterized, text, lambda at: evaluate(rule, DATA, at, segments=SEGMENTS))
+
+
+@settings(SETTINGS, max_examples=500)
+@given(text=rules, parameterized=st.booleans())
+def test_live(engines: dict[str, Any], text: str, parameterized: bool) -> None:
+    rule = checked(text)
+    compare(engines, rule, None, parameterized, text, lambda at: evaluate(rule, DATA, at, segments=SEGMENTS))
+
+
+@settings(SETTINGS, max_examples=400)
+@given(text=conditions, as_of=st.one_of(st.none(), st.sampled_from(testdata.ANCHORS)))
+def test_partition(engines: dict[str, Any], text: str, as_of: dt.datetime | None) -> None:
+    """The members of `p` and of `not p` are disjoint and make up every contact, on every engine."""
+    positive, negative = checked(text), checked(f"not ({text})")
+    for engine, connection in engines.items():
+        try:
+            yes = compile(positive, dialect=engine, as_of=as_of, segments=SEGMENTS)
+            no = compile(negative, dialect=engine, as_of=as_of, segments=SEGMENTS)
+        except UnsupportedDialect:
+            assert engine == "sqlite"
+            continue
+        if engine == "duckdb":
+            connection.execute("BEGIN TRANSACTION")
+        try:
+            members = run(connection, yes.sql, (), False)
+            others = run(connection, no.sql, (), False)
+        finally:
+            if engine == "duckdb":
+                connection.execute("COMMIT")
+        assert not set(members) & set(others), text
+        assert sorted(members + others) == ALL_IDS, text
+
+
+
+# ------------------------------------------------------------------------------------- a renamed schema
+
+RENAMED = load_schema(str(Path(__file__).resolve().parent.parent / "examples" / "schema.toml"))
+
+
+def _renamed_tables() -> dict[str, list[dict[str, Any]]]:
+    """DATA as the backend of examples/schema.toml stores it: other table, column and value names, stored
+    totals and custom columns on the contacts."""
+    rng = random.Random(11)
+    stored_kind = {"campaign": RENAMED.campaign_kinds["campaign"], "series": RENAMED.campaign_kinds["series"]}
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for logical, rows in DATA.items():
+        table = RENAMED.tables[logical]
+        renamed = []
+        for row in rows:
+            out = {table.column(key) if key in table.columns else key: value for key, value in row.items()}
+            if logical == "events":
+                out[table.column("type")] = RENAMED.event_types[row["type"]]
+            if logical == "campaigns":
+                out[table.column("kind")] = stored_kind[row["kind"]]
+            if logical == "customers":
+                out[table.column("quality")] = rng.choice((*RENAMED.fields["quality"].values, "vip", None))
+                out["orders_count"] = rng.choice((None, 0, 1, 2, 7))
+                out["lifetime_value"] = rng.choice((None, 0.0, 10.5, 99.75, 250.0))
+                out["loyalty_points"] = rng.choice((None, 0, 5, 100, -3))
+                out["sms_opt_in"] = rng.choice((None, True, False))
+                out["lang"] = rng.choice((None, "en", "fr", "de", "es"))
+            renamed.append(out)
+        tables[table.name] = renamed
+    return tables
+
+
+RENAMED_DATA = _renamed_tables()
+
+
+def _load(connection: Any, tables: dict[str, list[dict[str, Any]]], sqlite: bool) -> None:
+    """Create and fill tables, each column typed from its values (this test's own names only)."""
+    for name, rows in tables.items():
+        columns: dict[str, str] = {key: "VARCHAR" for row in rows for key in row}
+        typed_columns: set[str] = set()
+        for row in rows:
+            for key, value in row.items():
+                if value is not None and key not in typed_columns:
+                    typed_columns.add(key)
+                    kind = {bool: "BOOLEAN", int: "BIGINT", float: "DOUBLE", str: "VARCHAR",
+                            dt.datetime: "TIMESTAMP"}[type(value)]
+                    columns[key] = ("TEXT" if kind == "TIMESTAMP" else kind) if sqlite else kind
+        connection.execute(f'CREATE TABLE "{name}" ({", ".join(f"{q(c)} {t}" for c, t in columns.items())})')
+        values = [tuple(_cell(row.get(c), sqlite) for c in columns) for row in rows]
+        connection.executemany(f'INSERT INTO "{name}" VALUES ({", ".join("?" for _ in columns)})', values)
+
+
+def q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _cell(value: Any, sqlite: bool) -> Any:
+    if sqlite and isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    return value
+
+
+@pytest.fixture(scope="module")
+def renamed_engines() -> dict[str, Any]:
+    duck, lite = duckdb.connect(), sqlite3.connect(":memory:")
+    _load(duck, RENAMED_DATA, sqlite=False)
+    _load(lite, RENAMED_DATA, sqlite=True)
+    return {"duckdb": duck, "sqlite": lite}
+
+
+renamed_leaves = st.one_of(
+    st.builds("{} {} {}".format, st.sampled_from(("order_count", "total_spent", "loyalty_points")), compare_ops,
+              number_terms),
+    st.builds("{} is {}set".format, st.sampled_from(("order_count", "loyalty_points", "accepts_sms", "quality",
+                                                     "preferred_language", "country")), maybe_not),
+    st.sampled_from(("accepts_sms", "accepts_sms = false", "accepts_sms != true")),
+    st.builds("quality {}in {}".format, maybe_not, in_list(st.sampled_from(('"Champion"', '"dormant"', '"new"')))),
+    st.builds("preferred_language {} {}".format, st.sampled_from(("=", "!=")), st.sampled_from(('"FR"', '"en"'))),
+    st.builds("{} {} {}".format, st.sampled_from(TEXT_FIELDS), compare_ops, text_values),
+    st.builds("{} {}{} {}".format, st.sampled_from(TEXT_FIELDS), maybe_not,
+              st.sampled_from(("contains", "starts with", "ends with")), patterns),
+    st.builds("{}({})".format, st.sampled_from(("sends", "opens", "clicks", "conversions")), event_args)
+    .flatmap(lambda call: st.builds(f"{call} {{}} {{}}".format, compare_ops, st.sampled_from(NUMBERS))),
+    st.builds("engagement({}) >= {}".format, durations, st.sampled_from(NUMBERS)),
+    st.builds("purchased({})".format, order_args),
+    st.builds("{} {} {}".format, time_terms, compare_ops, time_values),
+    st.builds("tags {}contains {}".format, maybe_not, st.sampled_from(("vip", "VIP", "50%_off")).map(quote)),
+    st.builds("in_list({})".format, st.sampled_from(LIST_NAMES).map(quote)),
+)
+renamed_rules = st.recursive(
+    renamed_leaves,
+    lambda inner: st.one_of(st.builds("({} and {})".format, inner, inner), st.builds("({} or {})".format, inner, inner),
+                            st.builds("not ({})".format, inner)),
+    max_leaves=3,
+).flatmap(lambda condition: st.one_of(
+    st.just(condition),
+    st.builds(f"{condition} order by {{}} {{}} limit {{}}".format,
+              st.sampled_from(("loyalty_points", "total_spent", "engagement(6mo)", "accepts_sms")),
+              st.sampled_from(("asc", "desc")), st.sampled_from(("3", "25"))),
+))
+
+
+@settings(SETTINGS, max_examples=300)
+@given(text=renamed_rules, as_of=st.one_of(st.none(), st.sampled_from(testdata.ANCHORS)), parameterized=st.booleans())
+def test_renamed_schema(renamed_engines: dict[str, Any], text: str, as_of: dt.datetime | None,
+                        parameterized: bool) -> None:
+    """The same agreement on another backend's tables: renamed tables, columns and stored values, totals
+    read from stored columns, custom number, boolean and enum fields."""
+    rule = check(text, RENAMED)
+    compare(renamed_engines, rule, as_of, parameterized, text, lambda at: evaluate(rule, RENAMED_DATA, at))
