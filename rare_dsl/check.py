@@ -3,17 +3,19 @@
 The checker never stops at the first problem: it reports every error of a rule (a node that fails
 becomes `_INVALID`, which later checks pass over so one mistake is reported once), then raises
 `RuleError` with all of them. `check_project` checks the segments of rule files together: duplicate
-names, references to unknown segments and reference cycles.
+names, references to unknown segments and reference cycles. A rule that checks is then linted
+(`rare_dsl.lint`): its warnings, less those its `# rare: ignore[...]` comments suppress, travel with it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rare_dsl import typed
-from rare_dsl.diagnostics import Diagnostic, Label, RuleError, Source, Span, suggest
+from rare_dsl.diagnostics import Diagnostic, Label, RuleError, Source, Span, sort_diagnostics, suggest
+from rare_dsl.lint import RULE_LINTS, STORE_LINTS, KnownValues, lint, suppress
 from rare_dsl.schema import Field, Function, Schema, default_schema
 from rare_dsl.syntax import ast
 from rare_dsl.syntax.parser import parse_file_lenient, parse_rule_lenient
@@ -43,10 +45,13 @@ def check(
     *,
     name: str = "<rule>",
     segments: Iterable[str] | None = None,
+    values: KnownValues | None = None,
 ) -> typed.CheckedRule:
     """Check one rule (text or parsed) against a schema; raise `RuleError` with every error found.
 
-    `segments` are the segment names `in_segment` may refer to; None leaves references unchecked.
+    `segments` are the segment names `in_segment` may refer to; None leaves references unchecked. The
+    rule's lint warnings (`values`: what a store knows, for RW404) are in `CheckedRule.warnings`, less
+    those its `# rare: ignore[...]` comments suppress.
     """
     schema = schema or default_schema()
     if isinstance(rule, str):
@@ -58,16 +63,27 @@ def check(
     checker = _Checker(schema, parsed.source, None if segments is None else set(segments))
     checked = checker.rule(parsed.rule)
     diagnostics += checker.diagnostics
-    if any(d.is_error for d in diagnostics):
+    failed = any(d.is_error for d in diagnostics)
+    if not failed:
+        diagnostics += lint(checked, values)
+    diagnostics = suppress(diagnostics, parsed.comments, parsed.source, () if failed else _lints_run(values))
+    if failed:
         raise RuleError(diagnostics)
-    return checked
+    return replace(checked, warnings=tuple(diagnostics))
 
 
 def check_project(
     files: Sequence[ast.RuleFile | tuple[str, str]],
     schema: Schema | None = None,
+    *,
+    values: KnownValues | None = None,
 ) -> typed.CheckedProject:
-    """Check rule files together: each a parsed `RuleFile` or a `(text, name)` pair."""
+    """Check rule files together: each a parsed `RuleFile` or a `(text, name)` pair.
+
+    Segments are unique by name across the files, `in_segment` resolves among them, and a reference cycle
+    is an error. Lint warnings go to each segment's `rule.warnings` and all of them to
+    `CheckedProject.warnings`; a `RuleError` carries the warnings along with the errors.
+    """
     schema = schema or default_schema()
     diagnostics: list[Diagnostic] = []
     parsed_files: list[ast.RuleFile] = []
@@ -100,18 +116,36 @@ def check_project(
 
     segments: dict[str, typed.CheckedSegment] = {}
     for rule_file in parsed_files:
+        found = [d for d in diagnostics if d.source is rule_file.source]  # its syntax errors
+        diagnostics = [d for d in diagnostics if d.source is not rule_file.source]
+        checked_segments: list[tuple[ast.Segment, typed.CheckedRule]] = []
         for segment in rule_file.segments:
             checker = _Checker(schema, rule_file.source, set(first_seen) | unparsed)
             checked = checker.rule(segment.rule)
-            diagnostics += checker.diagnostics
+            found += checker.diagnostics
+            if not any(d.is_error for d in checker.diagnostics):
+                found += lint(checked, values)
+            checked_segments.append((segment, checked))
+        # A file with errors has segments that were not linted: its suppressions cannot be called unused.
+        failed = any(d.is_error for d in found)
+        found = suppress(found, rule_file.comments, rule_file.source, () if failed else _lints_run(values))
+        diagnostics += found
+        for segment, checked in checked_segments:
             if first_seen[segment.name][0] is segment:
-                segments[segment.name] = typed.CheckedSegment(segment.name, segment.description, checked, segment)
+                warnings = tuple(d for d in found if not d.is_error and d.span is not None
+                                 and segment.span.start <= d.span.start <= segment.span.end)
+                segments[segment.name] = typed.CheckedSegment(
+                    segment.name, segment.description, replace(checked, warnings=warnings), segment)
 
     order, cycle_errors = _reference_order(segments)
     diagnostics += cycle_errors
     if any(d.is_error for d in diagnostics):
         raise RuleError(diagnostics)
-    return typed.CheckedProject(segments, order, tuple(d for d in diagnostics if not d.is_error))
+    return typed.CheckedProject(segments, order, tuple(sort_diagnostics(d for d in diagnostics if not d.is_error)))
+
+
+def _lints_run(values: KnownValues | None) -> frozenset[str]:
+    return RULE_LINTS | STORE_LINTS if values is not None else RULE_LINTS
 
 
 # ------------------------------------------------------------------------------------------ segment graph

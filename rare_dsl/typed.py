@@ -224,6 +224,9 @@ class CheckedRule:
     def segment_references(self) -> list[Measure]:
         return [n for n in self.names() if isinstance(n, Measure) and n.measure == "in_segment"]
 
+    def list_references(self) -> list[Measure]:
+        return [n for n in self.names() if isinstance(n, Measure) and n.measure == "in_list"]
+
 
 @dataclass(frozen=True, eq=False)
 class CheckedSegment:
@@ -231,6 +234,11 @@ class CheckedSegment:
     description: str | None
     rule: CheckedRule
     syntax: ast.Segment
+
+    @property
+    def location(self) -> tuple[str, int]:
+        """The file and the 1-based line of its `segment` keyword."""
+        return self.rule.source.name, self.rule.source.position(self.syntax.span.start)[0]
 
 
 @dataclass(frozen=True, eq=False)
@@ -240,6 +248,11 @@ class CheckedProject:
     segments: dict[str, CheckedSegment]
     order: tuple[str, ...]  # every segment after the segments it references
     warnings: tuple[Diagnostic, ...] = ()
+
+    def used_by(self, name: str) -> list[str]:
+        """The segments whose rule refers to `name` with `in_segment`, in the order they were defined."""
+        return [other for other, segment in self.segments.items()
+                if any(ref.target == name for ref in segment.rule.segment_references())]
 
 
 def children(node: Node) -> tuple[Node, ...]:

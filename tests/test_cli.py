@@ -142,7 +142,7 @@ def test_check_json_of_a_valid_rule(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_check_example_folder(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "check", str(EXAMPLES))
-    assert (code, out) == (0, "All checks passed: 8 segments in 1 file.\n")
+    assert (code, out) == (0, "All checks passed: 22 segments in 3 files.\n")
 
 
 def test_check_files_and_folders(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -279,7 +279,8 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]
 
 
 def test_usage_error_messages(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "check")[2] == "rare check: give a rule with -e RULE, or rule files and folders\n"
+    assert run(capsys, "check")[2] == ("rare check: give a rule with -e RULE, or rule files and folders, or set "
+                                       "`paths` in the project settings (rare.toml or [tool.rare])\n")
     assert run(capsys, "check", "-e", "x", "y.rare")[2] == "rare check: give either -e RULE or paths, not both\n"
     assert "unrecognized arguments: --bogus" in run(capsys, "check", "--bogus")[2]
 

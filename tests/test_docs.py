@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
 
 from rare_dsl import check, check_project, render
-from rare_dsl.diagnostics import CODES, RuleError
+from rare_dsl.diagnostics import CODES, Diagnostic, RuleError
+from rare_dsl.schema import Field
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 FENCE = re.compile(r"^```([\w-]*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
@@ -28,16 +30,39 @@ def blocks(text: str, *kinds: str) -> list[tuple[int, str, str]]:
     ]
 
 
-def codes_of(kind: str, body: str) -> set[str]:
-    """The codes a `rare` (one rule) or `rare-file` (a rule file) example produces; empty when clean."""
+COUNTRIES = {"France": 12_034, "Spain": 8_211, "Germany": 15_902}
+
+
+class DemoStore:
+    """What `rare check --db` would find in a shop's data: the store the RW404 example is checked against."""
+
+    def contacts_with(self, field: Field, values: Sequence[str]) -> Mapping[str, int] | None:
+        known = COUNTRIES if field.name == "country" else {}
+        return {value: known[value] for value in values if value in known}
+
+    def common_values(self, field: Field, limit: int) -> Sequence[tuple[str, int]]:
+        known = COUNTRIES if field.name == "country" else {}
+        return sorted(known.items(), key=lambda item: -item[1])[:limit]
+
+
+# The codes whose examples need a connected store.
+STORE_CODES = {"RW404"}
+
+
+def diagnostics_of(kind: str, body: str, name: str = "doc", code: str = "") -> tuple[Diagnostic, ...]:
+    """What `rare check` reports for a `rare` (one rule) or `rare-file` (a rule file) example: its errors,
+    or else its warnings; empty when clean."""
+    values = DemoStore() if code in STORE_CODES else None
     try:
         if kind == "rare":
-            checked = check(body, name="doc")
-            return {d.code for d in checked.warnings}
-        project = check_project([(body + "\n", "doc")])
-        return {d.code for d in project.warnings}
+            return check(body, name=name, values=values).warnings
+        return check_project([(body + "\n", name)], values=values).warnings
     except RuleError as error:
-        return {d.code for d in error.diagnostics}
+        return error.diagnostics
+
+
+def codes_of(kind: str, body: str, code: str = "") -> set[str]:
+    return {d.code for d in diagnostics_of(kind, body, code=code)}
 
 
 # ---------------------------------------------------------------------------------------------- language
@@ -73,6 +98,9 @@ DIAGNOSTICS = (DOCS / "diagnostics.md").read_text(encoding="utf-8")
 SECTIONS = {m.group(1): m.group(2) for m in SECTION.finditer(DIAGNOSTICS)}
 # Codes about files and settings around the rules: their examples are schema files and commands.
 NOT_RULES = {code for code in CODES if code.startswith("RD9")}
+# Codes of the compiler: their examples are `rare compile` commands, run by `test_compiler_examples_run`.
+COMPILER = {code for code in CODES if code.startswith("RD3")}
+NOT_RULES |= COMPILER
 
 
 def test_every_code_has_a_section() -> None:
@@ -92,7 +120,7 @@ def test_section_example_produces_its_code(code: str) -> None:
     examples = blocks(SECTIONS.get(code, ""), "rare", "rare-file")
     assert examples, f"the section of {code} has no rare example"
     for _line, kind, body in examples:
-        assert code in codes_of(kind, body), f"{code}: this example does not produce {code}:\n{body}"
+        assert code in codes_of(kind, body, code), f"{code}: this example does not produce {code}:\n{body}"
 
 
 @pytest.mark.parametrize("code", sorted(CODES))
@@ -110,16 +138,35 @@ def test_rendered_output_matches_the_example(code: str) -> None:
     for (_line, kind, body), (_next_line, next_kind, shown) in itertools.pairwise(fenced):
         if kind not in ("rare", "rare-file") or next_kind != "text":
             continue
-        with pytest.raises(RuleError) as caught:
-            if kind == "rare":
-                check(body)
-            else:
-                located = re.search(r"^ --> (\S+?):\d+:\d+$", shown, re.MULTILINE)
-                assert located, shown
-                check_project([(body + "\n", located.group(1))])
+        name = "<rule>"
+        if kind == "rare-file":
+            located = re.search(r"^ --> (\S+?):\d+:\d+$", shown, re.MULTILINE)
+            assert located, shown
+            name = located.group(1)
+        found = diagnostics_of(kind, body, name, code)
         expected = shown.rpartition("\nFound ")[0]  # the CLI's summary line is not part of the rendering
-        assert render(caught.value.diagnostics, color=False).rstrip("\n") == expected, (
+        assert render(found, color=False).rstrip("\n") == expected, (
             f"{code}: the output shown in docs/diagnostics.md is out of date; run `rare check` again"
         )
         compared += 1
     assert compared, f"{code}: no example is followed by its output"
+
+
+@pytest.mark.parametrize("code", sorted(COMPILER))
+def test_compiler_examples_run(code: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each `$ rare compile ...` of a compiler code's section prints exactly the ```text block after it."""
+    import shlex
+
+    from rare_dsl.cli import main
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    fenced = blocks(SECTIONS.get(code, ""), "console", "text")
+    compared = 0
+    for (_line, kind, body), (_next_line, next_kind, shown) in itertools.pairwise(fenced):
+        if kind != "console" or next_kind != "text":
+            continue
+        argv = shlex.split(body.removeprefix("$ rare "))
+        assert main(argv) == 1
+        assert capsys.readouterr().out.rstrip("\n") == shown, f"{code}: `{body}` prints something else today"
+        compared += 1
+    assert compared, f"{code}: no command is followed by its output"

@@ -7,41 +7,24 @@ changed files: the carets must sit under the exact span.
 
 from __future__ import annotations
 
-import difflib
 import io
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from snapshot_helpers import SNAPSHOTS as ALL_SNAPSHOTS
+from snapshot_helpers import assert_snapshot
 
 from rare_dsl import check, check_project
 from rare_dsl.diagnostics import Diagnostic, Label, RuleError, Source, Span, render, use_color
 
-SNAPSHOTS = Path(__file__).resolve().parent / "snapshots" / "render"
+SNAPSHOTS = ALL_SNAPSHOTS / "render"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 # ------------------------------------------------------------------------------------------------ snapshots
-
-
-def assert_snapshot(name: str, actual: str) -> None:
-    """Compare `actual` with snapshots/render/<name>.txt; with RARE_UPDATE_SNAPSHOTS=1, (re)write it."""
-    path = SNAPSHOTS / f"{name}.txt"
-    if os.environ.get("RARE_UPDATE_SNAPSHOTS") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8", newline="\n")
-        return
-    if not path.exists():
-        pytest.fail(f"no snapshot {path.name}; run with RARE_UPDATE_SNAPSHOTS=1 to create it, then read it")
-    expected = path.read_text(encoding="utf-8")
-    if actual != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(keepends=True), actual.splitlines(keepends=True),
-                                            f"{path.name} (snapshot)", f"{path.name} (now)"))
-        pytest.fail(f"rendered output differs from the snapshot; RARE_UPDATE_SNAPSHOTS=1 rewrites it\n{diff}")
 
 
 @dataclass(frozen=True)
@@ -96,7 +79,8 @@ CASES = [
                                          '## French contacts who open our mail.\nsegment french_openers:\n'
                                          '    contry = "France" and opens(6mo) >= 3\n'),)),
     Case("file_gutter_two_digits", files=(("big.rare", "".join(
-        f"segment s{i}:\n    opens(6mo) >= {i}\n\n" for i in range(3)) + "segment s3:\n    quality = \"gold\"\n"),)),
+        f"segment s{i}:\n    opens(6mo) >= {i + 1}\n\n" for i in range(3))
+        + "segment s3:\n    quality = \"gold\"\n"),)),
     Case("duplicate_across_files", files=(
         ("segments/france.rare", 'segment french_openers:\n    country = "France" and opens(6mo) >= 3\n'),
         ("segments/more.rare", '# Copied by mistake.\n\nsegment french_openers:\n    country = "France"\n'),
@@ -110,7 +94,7 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_rendered_diagnostics(case: Case) -> None:
-    assert_snapshot(case.name, snapshot_text(case, render(diagnostics_of(case), color=False)))
+    assert_snapshot(SNAPSHOTS / f"{case.name}.txt", snapshot_text(case, render(diagnostics_of(case), color=False)))
 
 
 def test_diagnostic_without_a_span() -> None:

@@ -1,10 +1,17 @@
-"""`rare check`: every diagnostic of rules and rule files, as text or JSON."""
+"""`rare check`: every diagnostic of rules and rule files (errors and lint warnings), as text, JSON, SARIF
+or GitHub Actions annotations.
+
+Without paths it checks the project's `paths` (rare.toml or `[tool.rare]`), against the project's schema
+unless `--schema` says otherwise. With `--db`, text values are also looked up among the contacts (RW404).
+Warnings never fail a check: the exit code is 1 only when there are errors.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from typing import Any
 
 from rare_dsl.cli.common import (
     EXIT_FAILED,
@@ -14,55 +21,82 @@ from rare_dsl.cli.common import (
     add_schema_option,
     echo,
     load_schema_option,
+    project_settings,
     read_rule_files,
+    rule_paths,
     undecodable_rule,
 )
-from rare_dsl.diagnostics import Diagnostic, RuleError, render, use_color
+from rare_dsl.diagnostics import Diagnostic, RuleError, render, sort_diagnostics, use_color
+
+FORMATS = ["text", "json", "sarif", "github"]
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     check = commands.add_parser("check", help="report every problem in rules or rule files")
-    check.add_argument("paths", nargs="*", metavar="PATH", help=f"rule files ({RULE_FILE_SUFFIX}) or folders")
+    check.add_argument("paths", nargs="*", metavar="PATH",
+                       help=f"rule files ({RULE_FILE_SUFFIX}) or folders; default: the project's `paths`")
     check.add_argument("-e", "--expression", dest="rule", metavar="RULE", help="check one rule given inline")
     add_schema_option(check)
-    check.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+    check.add_argument("--format", choices=FORMATS, default="text",
+                       help="output: text, json, sarif (SARIF 2.1.0) or github (Actions annotations)")
+    check.add_argument("--db", metavar="PATH", help="a DuckDB file: warn about text values no contact has")
     check.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from rare_dsl.check import check, check_project
 
-    if args.rule is None and not args.paths:
-        raise UsageError("give a rule with -e RULE, or rule files and folders")
     if args.rule is not None and args.paths:
         raise UsageError("give either -e RULE or paths, not both")
-    diagnostics: list[Diagnostic] = []
     try:
-        schema = load_schema_option(args)
+        settings = project_settings()
+    except RuleError as error:
+        return _report(args, list(error.diagnostics), 0, None, scope="the settings file")
+    paths = [] if args.rule is not None else rule_paths(args.paths, settings, "a rule with -e RULE, or rule files "
+                                                        "and folders")
+    try:
+        schema = load_schema_option(args, settings)
     except RuleError as error:
         return _report(args, list(error.diagnostics), 0, None, scope="the schema file")
-    if args.rule is not None:
-        undecodable = undecodable_rule(args.rule)
-        if undecodable:
-            return _report(args, [undecodable], 0, None)
+    values = None
+    if args.db is not None:
+        from rare_dsl.cli.known_values import DuckDBValues
+
         try:
-            checked = check(args.rule, schema)
-            diagnostics.extend(checked.warnings)
+            values = DuckDBValues.open(args.db, schema)
+        except RuleError as error:
+            return _report(args, list(error.diagnostics), 0, None, scope="the database")
+    try:
+        diagnostics: list[Diagnostic] = []
+        if args.rule is not None:
+            undecodable = undecodable_rule(args.rule)
+            if undecodable:
+                return _report(args, [undecodable], 0, None)
+            try:
+                diagnostics.extend(check(args.rule, schema, values=values).warnings)
+            except RuleError as error:
+                diagnostics.extend(error.diagnostics)
+            return _report(args, diagnostics + _store_problems(values), 0, None)
+
+        files, unreadable = read_rule_files(paths)
+        diagnostics.extend(unreadable)
+        segments = None
+        try:
+            project = check_project(files, schema, values=values)
+            segments = len(project.segments)
+            diagnostics.extend(project.warnings)
         except RuleError as error:
             diagnostics.extend(error.diagnostics)
-        return _report(args, diagnostics, 0, None)
+        # Unreadable files count as files of the check: they are where its errors are.
+        return _report(args, sort_diagnostics(diagnostics) + _store_problems(values), len(files) + len(unreadable),
+                       segments)
+    finally:
+        if values is not None:
+            values.close()
 
-    files, unreadable = read_rule_files(args.paths)
-    diagnostics.extend(unreadable)
-    segments = None
-    try:
-        project = check_project(files, schema)
-        segments = len(project.segments)
-        diagnostics.extend(project.warnings)
-    except RuleError as error:
-        diagnostics.extend(error.diagnostics)
-    # Unreadable files count as files of the check: they are where its errors are.
-    return _report(args, diagnostics, len(files) + len(unreadable), segments)
+
+def _store_problems(values: Any) -> list[Diagnostic]:
+    return list(values.problems) if values is not None else []
 
 
 def _report(args: argparse.Namespace, diagnostics: list[Diagnostic], files: int, segments: int | None,
@@ -79,8 +113,18 @@ def _report(args: argparse.Namespace, diagnostics: list[Diagnostic], files: int,
             "segments": segments or 0,
         }
         echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    elif args.format == "sarif":
+        from rare_dsl import __version__
+        from rare_dsl.cli.output import sarif
+
+        echo(json.dumps(sarif(diagnostics, version=__version__), indent=2, ensure_ascii=False))
     else:
-        if diagnostics:
+        if args.format == "github":
+            from rare_dsl.cli.output import github
+
+            for line in github(diagnostics):
+                echo(line)
+        elif diagnostics:
             echo(render(diagnostics, color=use_color(sys.stdout)), end="")
         echo(_summary(errors, warnings, files, segments, scope=scope, inline=args.rule is not None))
     return EXIT_FAILED if errors else EXIT_OK
@@ -99,8 +143,6 @@ def _summary(errors: int, warnings: int, files: int, segments: int | None, *, sc
         else:
             scope = f"{plural(segments, 'segment')} in {plural(files, 'file')}"
     if errors or warnings:
-        found = [plural(errors, "error")] + ([plural(warnings, "warning")] if warnings else [])
+        found = ([plural(errors, "error")] if errors else []) + ([plural(warnings, "warning")] if warnings else [])
         return f"Found {' and '.join(found)} in {scope}."
     return f"All checks passed: {scope}."
-
-

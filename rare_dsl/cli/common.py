@@ -1,14 +1,24 @@
-"""What the commands share: exit codes, usage errors, printing, the schema option and reading rule files."""
+"""What the commands share: exit codes, usage errors, printing, the project settings and the schema option,
+finding and reading rule files, writing a file atomically, and the `--as-of` option."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime as dt
+import os
+import re
+import stat
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rare_dsl.diagnostics import Diagnostic, Source, Span
+
+if TYPE_CHECKING:
+    from rare_dsl.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 RULE_FILE_SUFFIX = ".rare"
@@ -32,47 +42,104 @@ def echo(text: str, *, end: str = "\n") -> None:
         print((text + end).encode(encoding, errors="replace").decode(encoding), end="")
 
 
-def load_schema_option(args: argparse.Namespace) -> Any:
+def project_settings() -> Settings:
+    """The settings of the project around the current folder; raise `RuleError` when they are invalid."""
+    from rare_dsl.settings import load_settings
+
+    return load_settings()
+
+
+def load_schema_option(args: argparse.Namespace, settings: Settings | None = None) -> Any:
+    """The schema of `--schema`, else of the project settings, else the reference schema."""
     from rare_dsl.schema import default_schema, load_schema
 
-    return load_schema(args.schema) if args.schema else default_schema()
+    if args.schema:
+        return load_schema(args.schema)
+    settings = settings if settings is not None else project_settings()
+    return load_schema(settings.schema) if settings.schema is not None else default_schema()
 
 
-def read_rule_files(paths: Sequence[str]) -> tuple[list[tuple[str, str]], list[Diagnostic]]:
-    """Each rule file under the given paths as (text, name); unreadable ones become RD901 diagnostics."""
-    files: list[tuple[str, str]] = []
+def rule_paths(given: Sequence[str], settings: Settings, command: str) -> list[str]:
+    """The paths given on the command line, else the project's `paths`; a usage error when neither."""
+    if given:
+        return list(given)
+    if settings.paths:
+        return settings.display_paths()
+    raise UsageError(f"give {command}, or set `paths` in the project settings (rare.toml or [tool.rare])")
+
+
+def find_rule_files(paths: Sequence[str]) -> tuple[list[Path], list[Diagnostic]]:
+    """The rule files under the given paths (folders searched recursively, each file once, in path order);
+    a path that leads to none is an RD901 diagnostic."""
+    files: list[Path] = []
     problems: list[Diagnostic] = []
     seen: set[Path] = set()  # a file reached twice (`rare check dir/ dir/a.rare`) is read once
-
-    def unreadable(name: str, why: str) -> None:
-        problems.append(Diagnostic("RD901", f"cannot read `{name}`: {why}", None, Source("", name)))
-
     for given in paths:
         path = Path(given)
         if path.is_dir():
             found = sorted(p for p in path.rglob(f"*{RULE_FILE_SUFFIX}") if p.is_file())
             if not found:
-                unreadable(given, f"the folder holds no {RULE_FILE_SUFFIX} files")
+                problems.append(unreadable(given, f"the folder holds no {RULE_FILE_SUFFIX} files"))
         elif path.exists():
             found = [path]
         else:
-            unreadable(given, "no such file or folder")
+            problems.append(unreadable(given, "no such file or folder"))
             continue
         for file in found:
-            if file.resolve() in seen:
-                continue
-            seen.add(file.resolve())
-            try:
-                raw = file.read_bytes()
-            except OSError as error:
-                unreadable(str(file), error.strerror or str(error))
-                continue
-            raw = raw.removeprefix(b"\xef\xbb\xbf")
-            try:
-                files.append((raw.decode("utf-8"), str(file)))
-            except UnicodeDecodeError as error:
-                problems.append(not_utf8(raw, error, str(file)))
+            if file.resolve() not in seen:
+                seen.add(file.resolve())
+                files.append(file)
     return files, problems
+
+
+def read_text(file: Path) -> tuple[str | None, Diagnostic | None]:
+    """A rule file's text exactly as stored (a byte order mark is kept as U+FEFF), or why it cannot be read."""
+    try:
+        raw = file.read_bytes()
+    except OSError as error:
+        return None, unreadable(str(file), error.strerror or str(error))
+    body = raw.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return ("\ufeff" if len(body) < len(raw) else "") + body.decode("utf-8"), None
+    except UnicodeDecodeError as error:
+        return None, not_utf8(body, error, str(file))
+
+
+def read_rule_files(paths: Sequence[str]) -> tuple[list[tuple[str, str]], list[Diagnostic]]:
+    """Each rule file under the given paths as (text, name); unreadable ones become RD901 diagnostics."""
+    found, problems = find_rule_files(paths)
+    files: list[tuple[str, str]] = []
+    for file in found:
+        text, problem = read_text(file)
+        if problem is not None:
+            problems.append(problem)
+        else:
+            assert text is not None
+            files.append((text.removeprefix("\ufeff"), str(file)))
+    return files, problems
+
+
+def unreadable(name: str, why: str) -> Diagnostic:
+    return Diagnostic("RD901", f"cannot read `{name}`: {why}", None, Source("", name))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace a file's content all at once: a temporary file in the same folder, then `os.replace`, so a
+    crash or a full disk leaves either the old file or the new one, never half of one."""
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else None
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def not_utf8(raw: bytes, error: UnicodeDecodeError, name: str) -> Diagnostic:
@@ -92,3 +159,28 @@ def undecodable_rule(rule: str) -> Diagnostic | None:
                       label="not UTF-8", hints=("write the rule in UTF-8, or give it in a rule file",))
 
 
+
+
+AS_OF_FORMS = "`now`, a date (`2026-01-31`, its start in UTC) or a timestamp (`2026-01-31T09:30:00Z`)"
+_AS_OF = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})?)?",
+                    re.IGNORECASE)
+
+
+def add_as_of_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as-of", metavar="T", default="now",
+                        help=f"the instant rules are evaluated at: {AS_OF_FORMS}; default: now")
+
+
+def as_of_option(text: str) -> dt.datetime | None:
+    """The instant of `--as-of` as an aware UTC datetime, or None for `now` (the engine's clock); a timestamp
+    without an offset is UTC, like the language's literals. Anything else is a usage error."""
+    text = text.strip()
+    if text.lower() == "now":
+        return None
+    try:
+        if not _AS_OF.fullmatch(text):
+            raise ValueError(text)
+        value = dt.datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" else text)
+    except ValueError:
+        raise UsageError(f"--as-of: `{text}` is not an instant; give {AS_OF_FORMS}") from None
+    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -256,3 +257,30 @@ def depth(node: Node) -> int:
         deepest = max(deepest, level)
         stack.extend((child, level + 1) for child in children(current))
     return deepest
+
+
+# Fields that say how a node was written rather than what it is.
+_SPELLING = frozenset({"raw"})
+
+
+def shape(node: object) -> object:
+    """A hashable value equal for two trees that differ only in where and how they were written: spans
+    and spellings (`1_000` and `1000`) are left out. Works on syntax trees and typed rules alike.
+
+    Recursive, which is safe: the parser refuses trees deeper than `MAX_DEPTH` before anything walks them.
+    """
+    if isinstance(node, tuple):
+        return tuple(shape(item) for item in node)
+    names = _compared_fields(type(node))
+    if names is None:
+        return node
+    return (type(node), *(shape(getattr(node, name)) for name in names))
+
+
+@functools.cache
+def _compared_fields(kind: type) -> tuple[str, ...] | None:
+    """The fields of a node class that `shape` compares; None for a value that is not a node."""
+    if not dataclasses.is_dataclass(kind) or "span" not in {f.name for f in dataclasses.fields(kind)}:
+        return None
+    return tuple(f.name for f in dataclasses.fields(kind)  # spans are `span`, `name_span`, `op_span`
+                 if f.compare and f.name not in _SPELLING and not (f.name == "span" or f.name.endswith("_span")))

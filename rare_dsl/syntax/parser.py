@@ -93,7 +93,9 @@ def parse_file_lenient(text: str, *, name: str = "<file>") -> tuple[ast.RuleFile
         if not any(d.is_error for d in blocks):
             return None, diagnostics
         diagnostics = blocks
-    segments = tuple(_with_description(s, source, comments) for s in segments)
+    # Comments by line, computed once: a file of many segments looks its descriptions up in it.
+    line_of = {source.position(c.span.start)[0]: c for c in comments}
+    segments = tuple(_with_description(s, source, line_of) for s in segments)
     for segment in segments:
         if segment.rule.condition is None and not segment.rule.order_by and segment.rule.limit is None:
             diagnostics.append(_empty_rule(source, segment.rule.span, segment=segment.name))
@@ -139,9 +141,8 @@ def _comments(text: str, offset: int) -> list[ast.Comment]:
     ]
 
 
-def _with_description(segment: ast.Segment, source: Source, comments: list[ast.Comment]) -> ast.Segment:
+def _with_description(segment: ast.Segment, source: Source, line_of: dict[int, ast.Comment]) -> ast.Segment:
     """A segment's description is the run of `##` lines directly above its `segment` line."""
-    line_of = {source.position(c.span.start)[0]: c for c in comments}
     line = source.position(segment.span.start)[0] - 1
     lines: list[str] = []
     while line in line_of:
