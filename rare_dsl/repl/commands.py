@@ -1,0 +1,388 @@
+"""The REPL's `:commands`: one registry, which also writes `:help` and feeds completion of command names.
+
+Each command is a function `(repl, argument text) -> None` registered with `@command`; a command that
+returns False ends the session. A command whose backend is missing says so in one line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rare_dsl.diagnostics import RuleError, suggest
+from rare_dsl.schema.model import KEYWORDS
+
+if TYPE_CHECKING:
+    from rare_dsl.repl.session import Repl
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # with its colon: ":sql"
+    usage: str  # the arguments, e.g. "[dialect]"
+    summary: str
+    run: Callable[[Repl, str], bool | None]
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str, usage: str, summary: str) -> Callable[[Callable[[Repl, str], Any]], Callable[..., Any]]:
+    def register(function: Callable[[Repl, str], Any]) -> Callable[[Repl, str], Any]:
+        COMMANDS[name] = Command(name, usage, summary, function)
+        return function
+
+    return register
+
+
+def run_command(repl: Repl, line: str) -> bool:
+    """Run `:name arguments`; False when the session should end."""
+    name, _, argument = line.strip().partition(" ")
+    found = COMMANDS.get(name.lower())
+    if found is None:
+        close = suggest(name, list(COMMANDS))
+        hint = f" Did you mean `{close}`?" if close else ""
+        repl.say(f"Unknown command `{name}`.{hint} `:help` lists the commands.", style="red")
+        return True
+    try:
+        return found.run(repl, argument.strip()) is not False
+    except ValueError as error:  # shlex: an unclosed quote in the arguments
+        repl.say(f"{found.name}: {error}. Usage: {found.name} {found.usage}".rstrip(), style="red")
+        return True
+
+
+def help_text() -> str:
+    width = max(len(f"{c.name} {c.usage}".strip()) for c in COMMANDS.values())
+    lines = ["Type a rule and press Enter to count it; Tab completes; Alt-Enter adds a line.", ""]
+    lines += [f"  {f'{c.name} {c.usage}'.strip():<{width}}  {c.summary}" for c in COMMANDS.values()]
+    lines += ["", "Keys: Ctrl-R searches the history, → accepts a suggestion, Ctrl-C cancels, Ctrl-D exits."]
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+
+
+def _rule(repl: Repl) -> Any:
+    """The last rule run, checked, or None after saying why there is none."""
+    if repl.last_rule is None:
+        repl.say("No rule yet: type a rule and press Enter first.", style="yellow")
+        return None
+    checked = repl.check(repl.last_rule)
+    if checked.rule is None:
+        repl.print_diagnostics(checked.diagnostics)
+        return None
+    return checked.rule
+
+
+def _compiler_ready(repl: Repl) -> bool:
+    try:
+        import rare_dsl.compiler  # noqa: F401
+    except ImportError:
+        repl.say("The SQL compiler is not part of this build yet.", style="yellow")
+        return False
+    return True
+
+
+def _compiled(repl: Repl, dialect: str = "duckdb") -> Any:
+    rule = _rule(repl)
+    if rule is None or not _compiler_ready(repl):
+        return None
+    try:
+        return repl.compile(rule, dialect)
+    except RuleError as error:
+        repl.print_diagnostics(error.diagnostics)
+    except Exception as error:  # UnsupportedDialect and friends carry their own message
+        repl.say(f"Cannot compile for {dialect}: {error}", style="red")
+    return None
+
+
+def _bar(value: int, largest: int, width: int = 30) -> str:
+    if largest <= 0:
+        return ""
+    eighths = round(value / largest * width * 8)
+    full, rest = divmod(eighths, 8)
+    return "█" * full + ("" if rest == 0 else " ▏▎▍▌▋▊▉"[rest])
+
+
+def parse_as_of(text: str) -> dt.datetime | None:
+    """`now` (None), a date (its start, 00:00 UTC) or an ISO timestamp; aware, in UTC."""
+    text = text.strip()
+    if text.lower() == "now":
+        return None
+    value = dt.datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+# ---------------------------------------------------------------------------------------------- commands
+
+
+@command(":help", "", "this list")
+def _help(repl: Repl, argument: str) -> None:
+    repl.say(help_text())
+
+
+@command(":sql", "[dialect]", "the SQL of the last rule (in the session's dialect by default)")
+def _sql(repl: Repl, argument: str) -> None:
+    dialect = argument or repl.settings.dialect
+    compiled = _compiled(repl, dialect)
+    if compiled is not None:
+        repl.say(compiled.expression.sql(dialect=compiled.dialect, pretty=True))
+
+
+@command(":dialect", "D", "the SQL dialect `:sql` prints (any sqlglot dialect)")
+def _dialect(repl: Repl, argument: str) -> None:
+    if not argument:
+        repl.say(f"The dialect is {repl.settings.dialect}.")
+        return
+    if _compiler_ready(repl):
+        from rare_dsl.compiler import dialects
+
+        known = dialects()
+        if argument.lower() not in known:
+            close = suggest(argument, known)
+            hint = f" Did you mean `{close}`?" if close else ""
+            repl.say(f"Unknown dialect `{argument}`.{hint}", style="red")
+            return
+    repl.settings.dialect = argument.lower()
+    repl.say(f"The dialect is now {repl.settings.dialect}.")
+
+
+@command(":sample", "[N]", "N contacts of the last rule (default 10)")
+def _sample(repl: Repl, argument: str) -> None:
+    try:
+        limit = int(argument or 10)
+    except ValueError:
+        repl.say("Usage: :sample [N], N a number of contacts", style="red")
+        return
+    compiled = _compiled(repl)
+    if compiled is None:
+        return
+    found = repl.query(lambda cursor: repl.database.sample(compiled.expression, limit, cursor))
+    if found is None:
+        return
+    from rich.table import Table
+
+    columns, rows = found
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    repl.console.print(table)
+
+
+@command(":explain", "", "how many contacts survive each `and` clause of the last rule")
+def _explain(repl: Repl, argument: str) -> None:
+    rule = _rule(repl)
+    if rule is None or not _compiler_ready(repl):
+        return
+    from rare_dsl.syntax import ast
+
+    text = rule.source.text
+    condition = rule.syntax.condition
+    clauses = list(condition.operands) if isinstance(condition, ast.And) else [condition] if condition else []
+    steps: list[tuple[str, str]] = []  # (label, rule text counted)
+    for index, clause in enumerate(clauses):
+        prefix = " and ".join(f"({text[c.span.start:c.span.end]})" for c in clauses[: index + 1])
+        shown = " ".join(text[clause.span.start:clause.span.end].split())
+        steps.append((("and " if index else "") + shown, prefix))
+    if rule.order_by or rule.limit is not None:
+        ranking = text[condition.span.end if condition else rule.syntax.span.start:rule.syntax.span.end]
+        steps.append((" ".join(ranking.split()), text))
+    rows: list[tuple[str, Any]] = []
+    for label, counted in steps:
+        compiled = repl.compile(counted)
+        count = repl.query(lambda cursor, compiled=compiled: repl.database.count(compiled.expression, cursor))
+        if count is None:
+            return
+        rows.append((label, count))
+    width = max(len(label) for label, _ in rows)
+    for label, count in rows:
+        repl.say(f"  {label:<{width}}  {count.matching:>10,}  {count.share:>6.1%}")
+
+
+@command(":breakdown", "FIELD", "a bar chart of the last rule's contacts by a customer field")
+def _breakdown(repl: Repl, argument: str) -> None:
+    name = argument.strip().lower()
+    field = repl.settings.schema.fields.get(name)
+    if field is None or field.kind != "attribute" or not field.column:
+        choices = [f.name for f in repl.settings.schema.fields.values() if f.kind == "attribute"]
+        close = suggest(name, choices) if name else None
+        hint = f" Did you mean `{close}`?" if close else f" One of: {', '.join(choices)}."
+        repl.say(f"Usage: :breakdown FIELD, a customer field.{hint}", style="red")
+        return
+    compiled = _compiled(repl)
+    if compiled is None:
+        return
+    rows = repl.query(lambda cursor: repl.database.breakdown(compiled.expression, field.column, cursor))
+    if rows is None:
+        return
+    if not rows:
+        repl.say("No contact matches the rule.")
+        return
+    labels = ["(not set)" if value is None else str(value) for value, _ in rows]
+    width = max(len(label) for label in labels)
+    largest = max(count for _, count in rows)
+    for label, (_, count) in zip(labels, rows, strict=True):
+        repl.say(f"  {label:<{width}}  {count:>9,}  {_bar(count, largest)}")
+
+
+@command(":as-of", "T|now", "evaluate rules at an instant (2026-01-31 or 2026-01-31T09:30:00Z) or now")
+def _as_of(repl: Repl, argument: str) -> None:
+    if not argument:
+        shown = repl.settings.as_of.isoformat() if repl.settings.as_of else "now"
+        repl.say(f"Rules are evaluated as of {shown}.")
+        return
+    try:
+        repl.settings.as_of = parse_as_of(argument)
+    except ValueError:
+        repl.say(f"`{argument}` is not a date or timestamp; write 2026-01-31, 2026-01-31T09:30:00Z or now.",
+                 style="red")
+        return
+    shown = repl.settings.as_of.isoformat() if repl.settings.as_of else "now"
+    repl.say(f"Rules are now evaluated as of {shown}.")
+    repl.live.update("")  # the preview's count is stale
+
+
+@command(":fields", "[category]", "the fields and functions rules can use")
+def _fields(repl: Repl, argument: str) -> None:
+    from rare_dsl.cli.common import UsageError
+    from rare_dsl.cli.fields import _category
+    from rare_dsl.schema import Field
+    from rare_dsl.types import Category
+
+    groups = repl.settings.schema.by_category()
+    if argument:
+        try:
+            wanted = _category(argument, Category)
+        except UsageError as error:
+            repl.say(str(error), style="red")
+            return
+        groups = {wanted: groups.get(wanted, [])}
+    for category, entries in groups.items():
+        repl.say(category.title, style="bold")
+        for entry in entries:
+            usage = entry.name if isinstance(entry, Field) else entry.signature()
+            kind = entry.type if isinstance(entry, Field) else entry.returns
+            values = f" ({', '.join(entry.values)})" if getattr(entry, "values", ()) else ""
+            repl.say(f"  {usage:<44} {kind.value:<12} {entry.description}{values}")
+
+
+@command(":lists", "", "the lists of the store and their sizes")
+def _lists(repl: Repl, argument: str) -> None:
+    rows = repl.query(lambda cursor: repl.database.lists(cursor))
+    if rows is None:
+        return
+    if not rows:
+        repl.say("The store has no lists.")
+    for name, members in rows:
+        repl.say(f"  {name}  ({members:,} contacts)")
+
+
+@command(":segments", "[FILE]", "the loaded segments (loading FILE first), with their counts")
+def _segments(repl: Repl, argument: str) -> None:
+    if argument and not _load(repl, argument):
+        return
+    if not repl.segments:
+        repl.say("No segments loaded: `:load FILE` loads a rule file.")
+        return
+    for name, segment in repl.segments.items():
+        line = f"  {name}"
+        if repl.database is not None and _compiler_ready(repl):
+            compiled = repl.compile(segment.rule)
+            count = repl.query(lambda cursor, compiled=compiled: repl.database.count(compiled.expression, cursor))
+            if count is None:
+                return
+            line += f"  {count.describe()}"
+        repl.say(line)
+
+
+@command(":load", "FILE", "load a rule file's segments, for `in_segment`")
+def _load(repl: Repl, argument: str) -> bool:
+    from rare_dsl.cli.common import read_rule_files
+
+    paths = shlex.split(argument)
+    if not paths:
+        repl.say("Usage: :load FILE", style="red")
+        return False
+    files, problems = read_rule_files(paths)
+    if problems:
+        repl.print_diagnostics(problems)
+        return False
+    try:
+        count = repl.load_segments(files)
+    except RuleError as error:
+        repl.print_diagnostics(error.diagnostics)
+        return False
+    repl.say(f"Loaded {len(files)} file{'s' * (len(files) != 1)}: {count} segments in all.")
+    return True
+
+
+@command(":save", "NAME FILE", "append the last rule to a rule file as segment NAME")
+def _save(repl: Repl, argument: str) -> None:
+    parts = shlex.split(argument)
+    if len(parts) != 2:
+        repl.say("Usage: :save NAME FILE", style="red")
+        return
+    name, file = parts
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name) or name in KEYWORDS:
+        repl.say(f"`{name}` cannot name a segment: use lower-case letters, digits and _ (e.g. french_vips).",
+                 style="red")
+        return
+    if repl.last_rule is None or _rule(repl) is None:
+        return
+    block = _segment_block(name, repl.last_rule)
+    path = Path(file)
+    try:
+        existing = path.read_text(encoding="utf-8") if path.exists() else ""
+        if f"segment {name}:" in existing:
+            repl.say(f"`{file}` already has a segment `{name}`; choose another name.", style="red")
+            return
+        separator = "" if not existing else ("\n" if existing.endswith("\n") else "\n\n")
+        with path.open("a", encoding="utf-8") as out:
+            out.write(separator + block)
+    except OSError as error:
+        repl.say(f"Cannot write `{file}`: {error.strerror or error}", style="red")
+        return
+    repl.say(f"Saved segment `{name}` to {file}.")
+
+
+def _segment_block(name: str, rule: str) -> str:
+    """`segment NAME:` and the rule below it, formatted by the formatter when this build has one."""
+    text = f"segment {name}:\n" + "".join(f"    {line.strip()}\n" for line in rule.strip().splitlines()
+                                          if line.strip())
+    try:
+        from rare_dsl.format import format_file
+    except ImportError:
+        return text
+    try:
+        return format_file(text)
+    except Exception:
+        return text
+
+
+@command(":db", "URL", "open another store (a path or duckdb:///path)")
+def _db(repl: Repl, argument: str) -> None:
+    from rare_dsl.repl.database import DatabaseError
+
+    if not argument:
+        repl.say(f"The store is {repl.settings.db_target}" + ("" if repl.database else " (not open)") + ".")
+        return
+    try:
+        repl.open(argument)
+    except DatabaseError as error:
+        repl.say(str(error), style="red")
+        return
+    total = repl.query(lambda cursor: repl.database.total(cursor))
+    if total is not None:
+        repl.say(f"Opened {argument}: {total:,} contacts.")
+
+
+@command(":quit", "", "leave (Ctrl-D too)")
+def _quit(repl: Repl, argument: str) -> bool:
+    return False

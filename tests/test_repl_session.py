@@ -1,0 +1,355 @@
+"""Whole REPL sessions through prompt-toolkit's pipe input: typing, completing, submitting, commands, Ctrl-C.
+
+Keys are sent in steps from a thread, each after the previous one was handled, since completion runs in
+the background of the prompt. The store is the compiler's test data in a DuckDB file.
+"""
+
+from __future__ import annotations
+
+import _thread
+import io
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.document import Document
+from prompt_toolkit.history import InMemoryHistory
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+from prompt_toolkit.validation import ValidationError
+from repl_helpers import make_store
+from rich.console import Console
+
+from rare_dsl.repl.app import ReplCompleter, RuleValidator, build_session, history_path, run, toolbar
+from rare_dsl.repl.session import Repl, Settings
+from rare_dsl.schema import default_schema
+
+ENTER, TAB, CTRL_C, CTRL_D = "\r", "\t", "\x03", "\x04"
+CONTACTS = 200
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_store(tmp_path_factory.mktemp("store") / "shop.duckdb", contacts=CONTACTS)
+
+
+def expected_count(store: Path, rule: str) -> int:
+    from rare_dsl.compiler import compile as compile_rule
+
+    sql = compile_rule(rule).sql
+    with duckdb.connect(str(store), read_only=True) as connection:
+        return connection.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
+
+
+@pytest.fixture
+def repl(store: Path) -> Iterator[Repl]:
+    console = Console(file=io.StringIO(), width=120, color_system=None, force_terminal=False)
+    session = Repl(Settings(default_schema()), console=console)
+    session.open(str(store))
+    yield session
+    session.close()
+
+
+def output(repl: Repl) -> str:
+    file = repl.console.file
+    assert isinstance(file, io.StringIO)
+    return file.getvalue()
+
+
+def drive(repl: Repl, *steps: str, pause: float = 0.15) -> None:
+    """Run a session, sending each step of keys after a pause; Ctrl-D ends it if the steps do not."""
+    with create_pipe_input() as pipe:
+        session = build_session(repl, history=InMemoryHistory(), input=pipe, output=DummyOutput())
+
+        def send() -> None:
+            for step in (*steps, CTRL_C, CTRL_D, CTRL_C, CTRL_D):
+                time.sleep(pause)
+                pipe.send_text(step)
+
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        run(repl, session)
+        sender.join(5)
+
+
+def test_typing_a_rule_and_enter_prints_the_exact_count(repl: Repl, store: Path) -> None:
+    rule = 'country = "France" and opens(6mo) >= 1'
+    drive(repl, rule + ENTER)
+    expected = expected_count(store, rule)
+    assert f"{expected:,} contacts ({expected / CONTACTS:.1%}) · " in output(repl)
+    assert output(repl).rstrip().endswith("ms")
+
+
+def test_an_invalid_rule_cannot_be_submitted(repl: Repl) -> None:
+    drive(repl, 'contry = "France"' + ENTER, CTRL_C, "quality = 'vip'" + ENTER)
+    text = output(repl)
+    assert "contry" not in text  # never ran, never printed
+    assert text.count("contacts (") == 1  # only the valid rule ran
+    assert repl.last_rule == "quality = 'vip'"
+
+
+def test_the_validator_puts_the_cursor_on_the_error(repl: Repl) -> None:
+    validator = RuleValidator(repl)
+    with pytest.raises(ValidationError) as caught:
+        validator.validate(Document('quality = "vip" and contry = "France"'))
+    assert caught.value.cursor_position == 20
+    assert caught.value.message.startswith("1:21 unknown field `contry`")
+    validator.validate(Document('country = "France"'))
+    validator.validate(Document(":help"))
+
+
+def test_tab_completes_an_enum_value(repl: Repl) -> None:
+    drive(repl, 'quality = "vi', TAB, ENTER, ENTER)
+    assert repl.last_rule == 'quality = "vip"'
+    assert "contacts (" in output(repl)
+
+
+def test_completion_offers_known_values_from_the_store(repl: Repl) -> None:
+    repl.known.values("country")
+    repl.known.wait()
+    completer = ReplCompleter(repl)
+    found = [c.text for c in completer.get_completions(Document('country = "Fr'), CompleteEvent(True))]
+    assert '"France"' in found and '"Spain"' not in found
+    lists = [c.text for c in completer.get_completions(Document("in_list("), CompleteEvent(True))]
+    repl.known.wait()
+    lists = [c.text for c in completer.get_completions(Document("in_list("), CompleteEvent(True))]
+    assert '"Popup leads"' in lists
+
+
+def test_command_names_complete(repl: Repl) -> None:
+    completer = ReplCompleter(repl)
+    assert [c.text for c in completer.get_completions(Document(":sa"), CompleteEvent(True))] == [":sample", ":save"]
+    assert ":breakdown" in [c.text for c in completer.get_completions(Document(":b"), CompleteEvent(True))]
+    assert "quality" in [c.text for c in completer.get_completions(Document(":breakdown q"), CompleteEvent(True))]
+
+
+def test_enter_continues_while_a_parenthesis_is_open(repl: Repl) -> None:
+    drive(repl, 'country = "France" and (opens(6mo) >= 1' + ENTER, "or clicks(6mo) >= 1)" + ENTER)
+    assert repl.last_rule is not None
+    assert "\n" in repl.last_rule
+    assert output(repl).count("contacts (") == 1
+
+
+def test_enter_continues_after_and(repl: Repl) -> None:
+    drive(repl, 'country = "France" and' + ENTER, "opens(6mo) >= 1" + ENTER)
+    assert repl.last_rule is not None and repl.last_rule.startswith('country = "France" and\n')
+
+
+def test_commands(repl: Repl, tmp_path: Path) -> None:
+    saved = tmp_path / "saved.rare"
+    drive(repl, "quality = 'vip'" + ENTER, ":sql" + ENTER, ":sql postgres" + ENTER, ":breakdown country" + ENTER,
+          ":explain" + ENTER, ":sample 2" + ENTER, ":lists" + ENTER, f":save vips {saved}" + ENTER, ":nope" + ENTER,
+          ":help" + ENTER)
+    text = output(repl)
+    assert 'WHERE\n  "c"."quality" = \'vip\'' in text
+    assert "█" in text
+    assert "Popup leads" in text
+    assert "Unknown command `:nope`" in text
+    assert ":breakdown FIELD" in text and ":as-of T|now" in text
+    assert saved.read_text(encoding="utf-8").startswith("segment vips:\n")
+    from rare_dsl import check_project
+
+    assert "vips" in check_project([(saved.read_text(encoding="utf-8"), str(saved))]).segments
+
+
+def test_help_lists_every_command_of_the_registry(repl: Repl) -> None:
+    from rare_dsl.repl.commands import COMMANDS
+
+    repl.handle(":help")
+    text = output(repl)
+    for name in (":sql", ":dialect", ":sample", ":explain", ":breakdown", ":as-of", ":fields", ":lists",
+                 ":segments", ":save", ":load", ":db", ":quit"):
+        assert name in COMMANDS
+        assert f"  {name}" in text
+
+
+def test_quit_ends_the_session(repl: Repl) -> None:
+    drive(repl, ":quit" + ENTER, "quality = 'vip'" + ENTER)
+    assert repl.last_rule is None
+
+
+def test_ctrl_c_at_the_prompt_clears_the_line_and_keeps_the_session(repl: Repl) -> None:
+    drive(repl, "country = ", CTRL_C, "quality = 'vip'" + ENTER)
+    assert repl.last_rule == "quality = 'vip'"
+
+
+def test_ctrl_c_cancels_a_running_query(repl: Repl) -> None:
+    slow = "SELECT sum(a.range * b.range) FROM range(1000000) a, range(1000000) b"
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    started = time.perf_counter()
+    timer.start()
+    result = repl.query(lambda cursor: cursor.execute(slow).fetchall())
+    assert result is None
+    assert time.perf_counter() - started < 5
+    assert "Cancelled after" in output(repl)
+    repl.handle("quality = 'vip'")  # the session goes on
+    assert "contacts (" in output(repl)
+
+
+def test_a_lost_database_prints_a_message_and_the_prompt_returns(repl: Repl) -> None:
+    assert repl.database is not None
+    lost = duckdb.connect()
+    lost.close()
+    repl.database.connection = lost  # as if the store's file went away under the session
+    drive(repl, "quality = 'vip'" + ENTER, ":help" + ENTER)
+    text = output(repl)
+    assert "not reachable" in text or "failed" in text
+    assert ":breakdown FIELD" in text  # the next command still ran
+
+
+def test_live_count_shows_in_the_toolbar_and_drops_stale_results(repl: Repl) -> None:
+    old, new = "quality = 'vip'", "quality = 'new'"
+    repl.live.update(old)
+    repl.live.update(new)
+    deadline = time.monotonic() + 5
+    while repl.live.preview(new) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    line = "".join(text for _, text in toolbar(repl, new))
+    assert "✓ ≈ " in line and "contacts (" in line
+    assert repl.live.preview(old) is None
+
+
+def test_toolbar_shows_the_first_diagnostic_with_its_column(repl: Repl) -> None:
+    line = "".join(text for _, text in toolbar(repl, 'quality = "vip" and contry = 1'))
+    assert "✗ col 21: unknown field `contry` [RD101]" in line
+
+
+def test_history_lives_in_the_xdg_data_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("RARE_HISTORY", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.setattr("sys.platform", "linux")
+    assert history_path() == tmp_path / "rare-dsl" / "history"
+
+
+def test_ctrl_r_searches_the_history(repl: Repl) -> None:
+    history = InMemoryHistory()
+    for line in ("quality = 'vip'", 'country = "France"', "opens(6mo) >= 1"):
+        history.append_string(line)
+    with create_pipe_input() as pipe:
+        session = build_session(repl, history=history, input=pipe, output=DummyOutput())
+
+        def send() -> None:
+            for step in ("\x12", "Fra", ENTER, ENTER, CTRL_C, CTRL_D):  # Ctrl-R, a word, accept, submit
+                time.sleep(0.15)
+                pipe.send_text(step)
+
+        threading.Thread(target=send, daemon=True).start()
+        run(repl, session)
+    assert repl.last_rule == 'country = "France"'
+
+
+def test_load_makes_segments_usable(repl: Repl, tmp_path: Path) -> None:
+    rules = tmp_path / "segments.rare"
+    rules.write_text('segment french_openers:\n    country = "France" and opens(6mo) >= 1\n\n'
+                     'segment french_openers_at_risk:\n    in_segment("french_openers") and last_order_date < 90d ago\n'
+                     "\nsegment most_engaged:\n    order by engagement(6mo) desc limit 10\n", encoding="utf-8")
+    drive(repl, f":load {rules}" + ENTER, 'in_segment("french_openers")' + ENTER, ":segments" + ENTER)
+    text = output(repl)
+    assert "Loaded 1 file: 3 segments in all." in text
+    assert repl.last_rule == 'in_segment("french_openers")'
+    assert "  most_engaged  " in text
+    completer = ReplCompleter(repl)
+    found = [c.text for c in completer.get_completions(Document('in_segment("fr'), CompleteEvent(True))]
+    assert found == ['"french_openers"', '"french_openers_at_risk"']
+
+
+def test_db_switches_the_store_and_a_missing_one_is_a_message(repl: Repl, store: Path, tmp_path: Path) -> None:
+    drive(repl, f":db {tmp_path / 'nowhere.duckdb'}" + ENTER, f":db {store}" + ENTER, "quality = 'vip'" + ENTER)
+    text = output(repl)
+    assert "there is no store at" in text
+    assert f"Opened {store}: {CONTACTS} contacts." in text
+    assert "contacts (" in text
+
+
+def test_rare_repl_rejects_a_bad_as_of(capsys: pytest.CaptureFixture[str]) -> None:
+    from rare_dsl.cli import main
+
+    assert main(["repl", "--as-of", "yesterday"]) == 2
+    assert "--as-of: `yesterday` is not a date or timestamp" in capsys.readouterr().err
+
+
+def test_underlined_errors_wait_for_the_rule_to_be_finished(repl: Repl) -> None:
+    from rare_dsl.repl.app import error_span
+
+    assert error_span(repl, "country = ") is None  # still being typed
+    assert error_span(repl, 'contry = "France"') is not None
+
+
+def test_the_toolbar_warns_about_a_value_no_contact_has(repl: Repl) -> None:
+    repl.known.counts("country")
+    repl.known.wait()
+    line = "".join(text for _, text in toolbar(repl, 'country = "Frnace"'))
+    assert '⚠ col 11: no contact has country "Frnace" [RW404]' in line
+    assert "did you mean `France`" in line or "did you mean `france`" in line
+
+
+def test_without_a_terminal_lines_are_read_as_typed(repl: Repl) -> None:
+    from rare_dsl.repl import run_lines
+
+    run_lines(repl, ['country = "France" and\n', "  opens(6mo) >= 1\n", ":nope\n", ":quit\n", "quality = 'vip'\n"])
+    text = output(repl)
+    assert repl.last_rule == 'country = "France" and\n  opens(6mo) >= 1'
+    assert text.count("contacts (") == 1 and "Unknown command `:nope`" in text
+
+
+def test_values_that_arrive_late_open_the_menu(repl: Repl) -> None:
+    loader = repl.known._load
+
+    def slow(topic: str) -> object:
+        time.sleep(0.5)
+        return loader(topic)
+
+    repl.known._load = slow
+    repl.known.clear()
+    seen: dict[str, object] = {}
+    with create_pipe_input() as pipe:
+        session = build_session(repl, history=InMemoryHistory(), input=pipe, output=DummyOutput())
+
+        def send() -> None:
+            time.sleep(0.15)
+            pipe.send_text('country = "Fr')
+            time.sleep(0.1)
+            state = session.default_buffer.complete_state
+            seen["before"] = [c.text for c in state.completions] if state else []
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and not seen.get("after"):
+                time.sleep(0.05)
+                state = session.default_buffer.complete_state
+                seen["after"] = [c.text for c in state.completions] if state else []
+            for step in (CTRL_C, CTRL_D):
+                time.sleep(0.1)
+                pipe.send_text(step)
+
+        threading.Thread(target=send, daemon=True).start()
+        run(repl, session)
+    assert seen["before"] == []
+    assert '"France"' in seen["after"]
+
+
+def test_explain_counts_each_clause_then_the_ranking(repl: Repl, store: Path) -> None:
+    repl.handle('country = "France" and opens(6mo) >= 1 order by total_spent desc limit 5')
+    repl.handle(":explain")
+    lines = output(repl).splitlines()[-3:]
+    assert [line.split("  ")[1] for line in lines] == [
+        'country = "France"', "and opens(6mo) >= 1", "order by total_spent desc limit 5"]
+    counts = [int(line.split()[-2].replace(",", "")) for line in lines]
+    assert counts == [expected_count(store, 'country = "France"'),
+                      expected_count(store, 'country = "France" and opens(6mo) >= 1'), min(5, counts[1])]
+
+
+def test_settings_commands(repl: Repl) -> None:
+    for line in (":as-of 2026-01-31T09:30:00Z", ":dialect postgres", ":dialect nosuch", "opens(6mo) >= 1", ":sql",
+                 ":fields engagement", ":as-of now", ":as-of soon"):
+        repl.handle(line)
+    text = output(repl)
+    assert "Rules are now evaluated as of 2026-01-31T09:30:00+00:00." in text
+    assert "The dialect is now postgres." in text and "Unknown dialect `nosuch`." in text
+    assert "2026-01-31 09:30:00" in text  # :sql prints the anchored rule
+    assert "opens(within?, campaign?, series?)" in text
+    assert "Rules are now evaluated as of now." in text
+    assert "`soon` is not a date or timestamp" in text
+    assert repl.settings.as_of is None and repl.settings.dialect == "postgres"
