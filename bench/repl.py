@@ -84,7 +84,6 @@ def keystrokes(runs: int) -> None:
 
 
 def live_counts(db: str, runs: int) -> None:
-    from rare_dsl.compiler import compile as compile_rule
     from rare_dsl.repl.database import Database
 
     schema = default_schema()
@@ -103,8 +102,7 @@ def live_counts(db: str, runs: int) -> None:
 
         def work(rule_text: str = rule_text) -> int:
             checked = check(rule_text, schema, segments=list(project.segments))
-            compiled = compile_rule(checked, schema=schema, segments=project.segments)
-            return database.count(compiled.expression, cursor).matching
+            return database.queries.count(checked, segments=project.segments, cursor=cursor).matching
 
         matching = work()
         times = [timed(work) for _ in range(runs)]

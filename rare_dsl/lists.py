@@ -1,9 +1,10 @@
 """Lists (SPEC 5): static groups of contacts that change only when someone adds or removes people.
 
-This module owns list operations on an open `Store`: create, delete, show, add and remove by email, and
-import a CSV file. Every address is trimmed, read out of `Name <a@b.com>` cells and validated for syntax
-with email-validator (no DNS), then stored lower-case; addresses that are not contacts yet become contacts.
-Each change is one transaction, so a failed import leaves the store exactly as it was.
+This module owns list operations on an open `Store`: create, delete, show, add and remove by email,
+import a CSV file, and snapshot a segment (add everyone who meets a rule now). Every address is trimmed,
+read out of `Name <a@b.com>` cells and validated for syntax with email-validator (no DNS), then stored
+lower-case; addresses that are not contacts yet become contacts. Each change is one transaction, so a
+failed import leaves the store exactly as it was.
 
 A segment is the other kind of group: everyone who meets a rule, right now. Nothing here, or anywhere,
 adds a contact to a segment by hand.
@@ -19,10 +20,10 @@ import datetime as dt
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -30,6 +31,9 @@ from rare_dsl import addresses
 from rare_dsl.diagnostics import suggest
 from rare_dsl.store import Store, StoreError
 from rare_dsl.store import tables as store_tables
+
+if TYPE_CHECKING:
+    from rare_dsl.typed import CheckedRule, CheckedSegment
 
 MAX_NAME_LENGTH = 200
 # Rows are sent to DuckDB in chunks of this many: big enough to be fast, small enough for a live progress bar.
@@ -289,6 +293,60 @@ def remove(store: Store, name: str, emails: Sequence[str]) -> RemoveReport:
                 [found.list_id, leaving])
             _note_change(store)
         report.removed = len(leaving)
+    return report
+
+
+# ------------------------------------------------------------------------------------------------ snapshots
+
+
+@dataclass
+class SnapshotReport:
+    """What copying a segment's members onto a list did (or, for a dry run, would do):
+    matching = added + already_members."""
+
+    list_name: str
+    matching: int = 0
+    added: int = 0
+    already_members: int = 0
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"list": self.list_name, "dry_run": self.dry_run, "matching": self.matching, "added": self.added,
+                "already_members": self.already_members}
+
+
+def snapshot(store: Store, name: str, rule: CheckedRule, *, as_of: dt.datetime | None = None,
+             segments: Mapping[str, CheckedRule | CheckedSegment] | None = None,
+             dry_run: bool = False) -> SnapshotReport:
+    """Add everyone who meets `rule` now (or at `as_of`) to a list, in one transaction: the "master list"
+    of a segment. Members already on the list stay as they were; nobody is taken off. The list keeps
+    them afterwards whatever they do: it does not follow the rule."""
+    from rare_dsl.store.queries import SegmentQueries
+
+    if store.read_only and not dry_run:
+        raise ListError(f"the store {store.location.path} is open read-only")
+    members = SegmentQueries(store).members(rule, as_of, segments=segments).subquery("s")
+    member = exp.column(store.schema.tables["customers"].column("customer_id"), "s", quoted=True)
+    on_list = exp.select(store.column("list_members", "customer_id")).from_(store.table("list_members")).where(
+        exp.EQ(this=store.column("list_members", "list_id"), expression=exp.Placeholder()))
+    report = SnapshotReport(list_name=name, dry_run=dry_run)
+    scope = store.transaction() if not store.read_only else contextlib.nullcontext(store)
+    with scope:
+        found = find_list(store, name)
+        report.list_name = found.name
+        count = exp.Count(this=exp.Star())
+        report.matching = int(store.scalar(exp.select(count).from_(members)))
+        report.already_members = int(store.scalar(
+            exp.select(count.copy()).from_(members.copy()).where(member.isin(query=on_list.copy())), [found.list_id]))
+        report.added = report.matching - report.already_members
+        if report.added and not dry_run:
+            joining = (exp.select(exp.Placeholder(), member.copy(), exp.Placeholder()).from_(members.copy())
+                       .where(exp.Not(this=member.isin(query=on_list.copy()))))
+            columns = [store_tables.ident(store.schema.tables["list_members"].column(c))
+                       for c in ("list_id", "customer_id", "added_at")]
+            store.execute(exp.insert(joining, store.table("list_members"), columns=columns),
+                          [found.list_id, store.now(), found.list_id])
+            _note_change(store)
     return report
 
 

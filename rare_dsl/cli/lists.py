@@ -1,7 +1,9 @@
-"""`rare list`: the static lists of the store (SPEC 5): ls, create, delete, show, add, remove, import.
+"""`rare list`: the static lists of the store (SPEC 5): ls, create, delete, show, add, remove, import, and
+snapshot (everyone who meets a rule now, added to a list).
 
-Reading subcommands (ls, show, import --dry-run) open the store read-only; the others write, each change in
-one transaction. The work is done by `rare_dsl.lists`; this module parses arguments and prints reports.
+Reading subcommands (ls, show, import --dry-run, snapshot --dry-run) open the store read-only; the others
+write, each change in one transaction. The work is done by `rare_dsl.lists`; this module parses arguments
+and prints reports.
 """
 
 from __future__ import annotations
@@ -11,8 +13,19 @@ import json
 import sys
 from typing import Any
 
-from rare_dsl.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, echo
+from rare_dsl.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_as_of_option,
+    add_schema_option,
+    as_of_option,
+    echo,
+    load_schema_option,
+    project_settings,
+)
 from rare_dsl.cli.store_options import add_db_option, open_store, progress_bar, reports_store_errors
+from rare_dsl.diagnostics import RuleError
 
 # An import shows a progress bar from this size on; smaller files are done before a bar could be read.
 BIG_FILE_BYTES = 2_000_000
@@ -58,6 +71,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     imported.add_argument("--encoding", metavar="E", help="the file's encoding (default: UTF-8, with or without BOM)")
     imported.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
     imported.add_argument("--rejects", metavar="FILE", help="write the invalid rows to this CSV file")
+    snapshot = subcommand("snapshot", "add everyone who meets a rule now to a list, in one transaction", _snapshot)
+    snapshot.add_argument("name", metavar="NAME")
+    snapshot.add_argument("--segment", required=True, metavar="RULE_OR_SEGMENT_NAME",
+                          help="a rule, or the name of a segment of the project's rule files")
+    add_as_of_option(snapshot)
+    add_schema_option(snapshot)
+    snapshot.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
 
 
 def _help(parser: argparse.ArgumentParser) -> Any:
@@ -184,6 +204,40 @@ def _import(args: argparse.Namespace) -> int:
     if args.rejects:
         lists.write_rejects(report, args.rejects)
     _report(args, report)
+    return EXIT_OK
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    from rare_dsl import lists
+    from rare_dsl.cli.segment_queries import print_diagnostics, resolve_rule
+
+    as_of = as_of_option(args.as_of)
+    try:
+        settings = project_settings()
+        schema = load_schema_option(args, settings)
+        resolved = resolve_rule(args.segment, schema, settings)
+    except RuleError as error:
+        return print_diagnostics(args, error)
+    with open_store(args, write=not args.dry_run, schema=schema) as store:
+        report = lists.snapshot(store, args.name, resolved.rule, as_of=as_of, segments=resolved.segments,
+                                dry_run=args.dry_run)
+    if args.format == "json":
+        from rare_dsl.cli.segment_queries import instant
+
+        echo(json.dumps({**report.to_dict(), "segment": resolved.name, "rule": None if resolved.name else args.segment,
+                         "as_of": instant(as_of)}, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    source = f"the segment {resolved.name}" if resolved.name else "the rule"
+    if report.dry_run:
+        echo(f'Dry run: a snapshot of {source} into "{report.list_name}" would change this (nothing was written):')
+    else:
+        echo(f'Snapshot of {source} into "{report.list_name}":')
+    counts = [(f"contacts meet {source}" + ("" if as_of is None else f" as of {instant(as_of)}"), report.matching),
+              ("to add to the list" if report.dry_run else "added to the list", report.added),
+              ("already on the list", report.already_members)]
+    width = max(len(f"{n:,}") for _label, n in counts)
+    for label, number in counts:
+        echo(f"  {number:>{width},}  {label}")
     return EXIT_OK
 
 

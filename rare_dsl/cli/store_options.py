@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from rare_dsl.cli.common import EXIT_FAILED, UsageError
 
 if TYPE_CHECKING:
+    from rare_dsl.schema import Schema
     from rare_dsl.store import Store
 
 Run = Callable[[argparse.Namespace], int]
@@ -27,12 +28,13 @@ def add_db_option(parser: argparse.ArgumentParser, *, nested: bool = False) -> N
                         help="the store: a DuckDB file or duckdb:/// URL (default: $RARE_DB, then rare.duckdb)")
 
 
-def open_store(args: argparse.Namespace, *, write: bool, create: bool = False) -> Store:
+def open_store(args: argparse.Namespace, *, write: bool, create: bool = False, schema: Schema | None = None) -> Store:
     """The store of `--db`: read-only for reading commands, so they share it with each other. Only
-    commands that make something (`rare demo`, `rare list create`) create a missing store."""
+    commands that make something (`rare demo`, `rare list create`) create a missing store. `schema` names
+    its tables (default: the reference schema)."""
     from rare_dsl.store import Store
 
-    return Store.open(args.db, write=write, create=create)
+    return Store.open(args.db, write=write, create=create, schema=schema)
 
 
 def reports_store_errors(run: Run) -> Run:
@@ -46,6 +48,7 @@ def reports_store_errors(run: Run) -> Run:
         import duckdb
 
         from rare_dsl.store import StoreError
+        from rare_dsl.store.queries import Cancelled
 
         try:
             return run(args)
@@ -54,7 +57,7 @@ def reports_store_errors(run: Run) -> Run:
                 raise UsageError(error.message + (f"; {error.hint}" if error.hint else "")) from None
             _say(args, error.message, error.hint)
             return EXIT_FAILED
-        except (duckdb.InterruptException, KeyboardInterrupt):
+        except (duckdb.InterruptException, KeyboardInterrupt, Cancelled):
             _say(args, "interrupted; the store is as it was")
             return EXIT_INTERRUPTED
         except RuntimeError as error:

@@ -101,14 +101,6 @@ def _compiled(repl: Repl, dialect: str = "duckdb") -> Any:
     return None
 
 
-def _bar(value: int, largest: int, width: int = 30) -> str:
-    if largest <= 0:
-        return ""
-    eighths = round(value / largest * width * 8)
-    full, rest = divmod(eighths, 8)
-    return "█" * full + ("" if rest == 0 else " ▏▎▍▌▋▊▉"[rest])
-
-
 def parse_as_of(text: str) -> dt.datetime | None:
     """`now` (None), a date (its start, 00:00 UTC) or an ISO timestamp; aware, in UTC."""
     text = text.strip()
@@ -154,82 +146,67 @@ def _dialect(repl: Repl, argument: str) -> None:
     repl.say(f"The dialect is now {repl.settings.dialect}.")
 
 
-@command(":sample", "[N]", "N contacts of the last rule (default 10)")
+@command(":sample", "[N]", "N contacts of the last rule (default 10), with the values the rule looks at")
 def _sample(repl: Repl, argument: str) -> None:
     try:
         limit = int(argument or 10)
     except ValueError:
+        limit = 0
+    if limit < 1:
         repl.say("Usage: :sample [N], N a number of contacts", style="red")
         return
-    compiled = _compiled(repl)
-    if compiled is None:
+    rule = _rule(repl)
+    if rule is None or not _compiler_ready(repl):
         return
-    found = repl.query(lambda cursor: repl.database.sample(compiled.expression, limit, cursor))
+    found = repl.query(lambda cursor: repl.queries().sample(rule, limit, repl.settings.as_of,
+                                                            segments=repl.segments, cursor=cursor))
     if found is None:
         return
-    from rich.table import Table
+    if not found.rows:
+        repl.say("No contact matches the rule.")
+        return
+    from rare_dsl.cli.segment_queries import sample_table
 
-    columns, rows = found
-    table = Table(*columns)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    repl.console.print(table)
+    repl.console.print(sample_table(found))
 
 
-@command(":explain", "", "how many contacts survive each `and` clause of the last rule")
+@command(":explain", "", "how many contacts survive each `and` clause of the last rule, and each `or` brings")
 def _explain(repl: Repl, argument: str) -> None:
     rule = _rule(repl)
     if rule is None or not _compiler_ready(repl):
         return
-    from rare_dsl.syntax import ast
+    found = repl.query(lambda cursor: repl.queries().explain(rule, repl.settings.as_of, segments=repl.segments,
+                                                             cursor=cursor))
+    if found is None:
+        return
+    from rare_dsl.cli.segment_queries import explain_lines
 
-    text = rule.source.text
-    condition = rule.syntax.condition
-    clauses = list(condition.operands) if isinstance(condition, ast.And) else [condition] if condition else []
-    steps: list[tuple[str, str]] = []  # (label, rule text counted)
-    for index, clause in enumerate(clauses):
-        prefix = " and ".join(f"({text[c.span.start:c.span.end]})" for c in clauses[: index + 1])
-        shown = " ".join(text[clause.span.start:clause.span.end].split())
-        steps.append((("and " if index else "") + shown, prefix))
-    if rule.order_by or rule.limit is not None:
-        ranking = text[condition.span.end if condition else rule.syntax.span.start:rule.syntax.span.end]
-        steps.append((" ".join(ranking.split()), text))
-    rows: list[tuple[str, Any]] = []
-    for label, counted in steps:
-        compiled = repl.compile(counted)
-        count = repl.query(lambda cursor, compiled=compiled: repl.database.count(compiled.expression, cursor))
-        if count is None:
-            return
-        rows.append((label, count))
-    width = max(len(label) for label, _ in rows)
-    for label, count in rows:
-        repl.say(f"  {label:<{width}}  {count.matching:>10,}  {count.share:>6.1%}")
+    for line in explain_lines(found):
+        repl.say(line)
 
 
 @command(":breakdown", "FIELD", "a bar chart of the last rule's contacts by a customer field")
 def _breakdown(repl: Repl, argument: str) -> None:
-    name = argument.strip().lower()
-    field = repl.settings.schema.fields.get(name)
-    if field is None or field.kind != "attribute" or not field.column:
-        choices = [f.name for f in repl.settings.schema.fields.values() if f.kind == "attribute"]
-        close = suggest(name, choices) if name else None
-        hint = f" Did you mean `{close}`?" if close else f" One of: {', '.join(choices)}."
-        repl.say(f"Usage: :breakdown FIELD, a customer field.{hint}", style="red")
+    from rare_dsl.store.queries import UnknownField, breakdown_field
+
+    try:
+        field = breakdown_field(repl.settings.schema, argument)
+    except UnknownField as error:
+        message = f"Usage: :breakdown FIELD. {error.message[0].upper()}{error.message[1:]}"
+        message += f"; {error.hint}" if error.hint else ""
+        repl.say(message if message.endswith(("?", ".")) else message + ".", style="red")
         return
-    compiled = _compiled(repl)
-    if compiled is None:
+    rule = _rule(repl)
+    if rule is None or not _compiler_ready(repl):
         return
-    rows = repl.query(lambda cursor: repl.database.breakdown(compiled.expression, field.column, cursor))
-    if rows is None:
+    found = repl.query(lambda cursor: repl.queries().breakdown(rule, field.name, repl.settings.as_of,
+                                                               segments=repl.segments, cursor=cursor))
+    if found is None:
         return
-    if not rows:
-        repl.say("No contact matches the rule.")
-        return
-    labels = ["(not set)" if value is None else str(value) for value, _ in rows]
-    width = max(len(label) for label in labels)
-    largest = max(count for _, count in rows)
-    for label, (_, count) in zip(labels, rows, strict=True):
-        repl.say(f"  {label:<{width}}  {count:>9,}  {_bar(count, largest)}")
+    from rare_dsl.cli.segment_queries import breakdown_lines
+
+    for line in breakdown_lines(found):
+        repl.say(line)
 
 
 @command(":as-of", "T|now", "evaluate rules at an instant (2026-01-31 or 2026-01-31T09:30:00Z) or now")
@@ -275,7 +252,7 @@ def _fields(repl: Repl, argument: str) -> None:
 
 @command(":lists", "", "the lists of the store and their sizes")
 def _lists(repl: Repl, argument: str) -> None:
-    rows = repl.query(lambda cursor: repl.database.lists(cursor))
+    rows = repl.query(lambda cursor: repl.queries().lists(cursor=cursor))
     if rows is None:
         return
     if not rows:
@@ -294,8 +271,7 @@ def _segments(repl: Repl, argument: str) -> None:
     for name, segment in repl.segments.items():
         line = f"  {name}"
         if repl.database is not None and _compiler_ready(repl):
-            compiled = repl.compile(segment.rule)
-            count = repl.query(lambda cursor, compiled=compiled: repl.database.count(compiled.expression, cursor))
+            count = repl.query(lambda cursor, rule=segment.rule: repl.count(rule, cursor))
             if count is None:
                 return
             line += f"  {count.describe()}"

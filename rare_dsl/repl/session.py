@@ -21,10 +21,12 @@ from rich.console import Console
 from rare_dsl.check import check, check_project
 from rare_dsl.diagnostics import Diagnostic, RuleError, render
 from rare_dsl.repl.background import LiveCount, ValueCache
-from rare_dsl.repl.database import Cancelled, Count, Database, DatabaseError
+from rare_dsl.repl.database import Cancelled, Count, Database, DatabaseError, QueryError
 from rare_dsl.schema import Schema
+from rare_dsl.store.queries import SegmentQueries
 from rare_dsl.typed import CheckedRule, CheckedSegment
 
+NO_STORE = "no store is open (open one with `:db PATH`, or create it with `rare demo`)"
 # Topics loaded as soon as a store is open, so that the first completion already has them.
 WARM_TOPICS = ("lists", "country", "city", "region", "tags", "param:vendor", "param:product",
                "param:campaign", "param:series")
@@ -113,7 +115,7 @@ class Repl:
         """This thread's cursor on the current store (a worker keeps one; the main thread too)."""
         database = self.database
         if database is None:
-            raise DatabaseError("no store is open (open one with `:db PATH`, or create it with `rare demo`)")
+            raise DatabaseError(NO_STORE)
         if getattr(self._local, "database", None) is not database:
             self._local.database = database
             self._local.cursor = database.cursor()
@@ -125,8 +127,8 @@ class Repl:
         if database is None:
             return ()
         if topic == "lists":
-            return database.lists(self._cursor())
-        return database.values(topic, self._cursor(), top=self.known.limit)
+            return database.queries.lists(cursor=self._cursor())
+        return database.queries.values(topic, cursor=self._cursor(), top=self.known.limit)
 
     # -------------------------------------------------------------------------------------- checking
 
@@ -150,6 +152,16 @@ class Repl:
         return compile_rule(rule, dialect=dialect, schema=self.settings.schema, as_of=self.settings.as_of,
                             segments=self.segments)
 
+    def count(self, rule: CheckedRule, cursor: Any) -> Count:
+        """The exact count of a checked rule at the session's instant, with the loaded segments."""
+        return self.queries().count(rule, self.settings.as_of, segments=self.segments, cursor=cursor)
+
+    def queries(self) -> SegmentQueries:
+        """The store's queries (`rare_dsl.store.queries.SegmentQueries`); DatabaseError without a store."""
+        if self.database is None:
+            raise DatabaseError(NO_STORE)
+        return self.database.queries
+
     # ------------------------------------------------------------------------------------ live count
 
     def _preview(self, text: str) -> str | None:
@@ -160,11 +172,10 @@ class Repl:
         if checked.rule is None:
             return None
         try:
-            compiled = self.compile(checked.rule)
             cursor = self._cursor()
             self._live_cursor = cursor
-            return self.database.count(compiled.expression, cursor).describe(approximate=True)
-        except (DatabaseError, RuleError) as error:
+            return self.count(checked.rule, cursor).describe(approximate=True)
+        except (DatabaseError, QueryError, RuleError) as error:
             return f"cannot count: {_one_line(error)}"
         finally:
             self._live_cursor = None
@@ -200,8 +211,7 @@ class Repl:
         if self.database is None:
             self.say("The rule is valid. (No store is open: `:db PATH` opens one, `rare demo` creates one.)")
             return
-        compiled = self.compile(checked.rule)
-        result = self.query(lambda cursor: self.database.count(compiled.expression, cursor))
+        result = self.query(lambda cursor: self.count(checked.rule, cursor))
         if isinstance(result, Count):
             self.say(f"{result.describe()} · {_duration(result.seconds)}", style="bold")
 
@@ -242,7 +252,7 @@ class Repl:
         if isinstance(error, Cancelled):
             self.say("Cancelled.", style="yellow")
             return None
-        if isinstance(error, DatabaseError | RuleError):
+        if isinstance(error, DatabaseError | QueryError | RuleError):
             self.say(f"The query failed: {_one_line(error)}", style="red")
             return None
         if error is not None:
@@ -264,7 +274,7 @@ class Repl:
 
     def _fresh_cursor(self) -> Any:
         if self.database is None:
-            raise DatabaseError("no store is open (open one with `:db PATH`, or create it with `rare demo`)")
+            raise DatabaseError(NO_STORE)
         try:
             return self.database.cursor()
         except Exception as error:

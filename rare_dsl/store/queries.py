@@ -169,30 +169,30 @@ class SegmentQueries:
             ids_query = exp.select(member).from_(members.subquery("m")).order_by(member.copy()).limit(size)
         ids = [row[0] for row in self._run(ids_query, cursor)]
         fields, tags, values = _looked_at(rule)
-        columns = ["customer_id", "email", *(f.name for f in fields if f.name != "email")]
-        found: dict[Any, dict[str, Any]] = {}
-        if ids:
-            customers = self.store.table("customers").as_("c")
-            selected = [self.store.column("customers", "customer_id", "c"), self.store.column("customers", "email", "c"),
-                        *(exp.column(str(f.column), table="c", quoted=True) for f in fields if f.name != "email")]
-            query = exp.select(*selected).from_(customers).where(self._among(
-                self.store.column("customers", "customer_id", "c"), ids))
-            for row in self._run(query, cursor):
-                found[row[0]] = dict(zip(columns, row, strict=True))
-            if tags:
-                columns.append("tags")
-                for customer, tag_list in self._tags(ids, cursor):
-                    found[customer]["tags"] = ", ".join(sorted(tag for tag in tag_list if tag is not None))
-            for label, node in values:
-                columns.append(label)
-                query = self._value_query(rule, node, as_of, segments)
-                wrapped = exp.select(exp.column(self._id_name(), "v", quoted=True), exp.column("value", "v", quoted=True)
-                                     ).from_(query.subquery("v")).where(
-                    self._among(exp.column(self._id_name(), "v", quoted=True), ids))
-                for customer, value in self._run(wrapped, cursor):
-                    found[customer][label] = value
-        rows = tuple(tuple(found[i].get(column) for column in columns) for i in ids if i in found)
-        return Sample(tuple(columns), rows)
+        shown = [f for f in fields if f.name != "email"]
+        columns = ["customer_id", "email", *(f.name for f in shown)]
+        if not ids:
+            return Sample(tuple(columns), ())
+        customer_id = self.store.column("customers", "customer_id", "c")
+        details = (exp.select(customer_id, self.store.column("customers", "email", "c"),
+                              *(exp.column(str(f.column), table="c", quoted=True) for f in shown))
+                   .from_(self.store.table("customers").as_("c")).where(self._among(customer_id.copy(), ids)))
+        found = {row[0]: list(row) for row in self._run(details, cursor)}
+        if tags:
+            columns.append("tags")
+            listed = dict(self._tags(ids, cursor))
+            for customer, row in found.items():
+                row.append(", ".join(sorted(tag for tag in listed.get(customer, ()) if tag is not None)) or None)
+        for label, node in values:
+            columns.append(label)
+            member = exp.column(self._id_name(), "v", quoted=True)
+            query = (exp.select(member, exp.column("value", "v", quoted=True))
+                     .from_(self._value_query(rule, node, as_of, segments).subquery("v"))
+                     .where(self._among(member.copy(), ids)))
+            computed = dict(self._run(query, cursor))
+            for customer, row in found.items():
+                row.append(computed.get(customer))
+        return Sample(tuple(columns), tuple(tuple(found[i]) for i in ids if i in found))
 
     def _value_query(self, rule: typed.CheckedRule, node: typed.Node, as_of: dt.datetime | None,
                      segments: Segments | None) -> exp.Select:
@@ -234,19 +234,19 @@ class SegmentQueries:
                 else written
 
         def counted(conditions: Sequence[typed.Condition]) -> int:
-            span = conditions[-1].span
-            condition = conditions[0] if len(conditions) == 1 else typed.And(span, tuple(conditions))
+            # A new node's span matters only to diagnostics; the compiler has checked this rule already.
+            condition = conditions[0] if len(conditions) == 1 else typed.And(conditions[0].span, tuple(conditions))
             narrowed = dataclasses.replace(rule, condition=condition, order_by=(), limit=None)
             return self._count(self.members(narrowed, as_of, segments=segments), cursor)
 
-        def branches(node: typed.Or, context: Sequence[typed.Condition], depth: int, first: str) -> list[Step]:
+        def branches(node: typed.Or, context: Sequence[typed.Condition], depth: int) -> list[Step]:
             found: list[Step] = []
             before = 0
             for index, branch in enumerate(node.operands):
                 chosen = node.operands[: index + 1]
                 union = chosen[0] if len(chosen) == 1 else typed.Or(node.span, chosen)
                 remaining = counted([*context, union])
-                label = (first if index == 0 else "or ") + shown(branch)
+                label = ("or " if index else "") + shown(branch)
                 found.append(Step(label, remaining, remaining - before, depth))
                 before = remaining
             return found
@@ -261,13 +261,13 @@ class SegmentQueries:
                 is_or = isinstance(clause, typed.Or)
                 label = ("and " if index else "") + shown(clause, parenthesize=is_or and len(operands) > 1)
                 if is_or:
-                    parts = branches(clause, operands[:index], 1, "")  # type: ignore[arg-type]
+                    parts = branches(clause, operands[:index], 1)  # type: ignore[arg-type]
                     steps.append(Step(label, parts[-1].remaining))
                     steps += parts
                 else:
                     steps.append(Step(label, counted(operands[: index + 1])))
         elif isinstance(condition, typed.Or):
-            steps += branches(condition, (), 0, "")
+            steps += branches(condition, (), 0)
         else:
             steps.append(Step(shown(condition), counted([condition])))
         if rule.order_by or rule.limit is not None:

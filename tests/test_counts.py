@@ -1,0 +1,303 @@
+"""Segment queries on the store (`rare_dsl.store.queries`): count, sample, explain and breakdown on a small
+demo shop, checked against the reference evaluator (`rare_dsl.evaluate`) over the same rows read back
+from the store; then `list snapshot`, which copies a rule's members onto a list in one transaction."""
+
+from __future__ import annotations
+
+import _thread
+import datetime as dt
+import shutil
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlglot
+from store_helpers import rows_of, snapshot
+
+from rare_dsl import check, lists
+from rare_dsl.evaluate import evaluate
+from rare_dsl.store import Store
+from rare_dsl.store.demo import generate
+from rare_dsl.store.queries import Cancelled, SegmentQueries, UnknownField
+
+ANCHOR = dt.datetime(2026, 3, 15)  # the demo's facts run up to here
+AS_OF = ANCHOR.replace(tzinfo=dt.UTC)
+CONTACTS = 1_500
+SEGMENT_TEXT = {"french": 'country = "France"', "top_spenders": "order by total_spent desc limit 20"}
+SEGMENTS = {name: check(text) for name, text in SEGMENT_TEXT.items()}
+RULES = [
+    'country = "France" and opens(6mo) >= 3',
+    'quality = "vip" or orders(within: 1y) >= 2',
+    'not tags contains "newsletter" and city is set',
+    'in_list("Popup leads") and status = "subscribed"',
+    "spent(within: 1y) > 200 and refunds() = 0",
+    'last_order_date < 90d ago and clicks(3mo) >= 1 or quality = "lapsed"',
+    "order by total_spent desc limit 25",
+    'in_segment("french") and not in_segment("top_spenders")',
+]
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("counts") / "shop.duckdb"
+    with Store.open(path, write=True) as store:
+        generate(store, contacts=CONTACTS, seed=7, anchor=ANCHOR)
+    return path
+
+
+@pytest.fixture(scope="module")
+def tables(shop: Path) -> dict[str, list[dict[str, Any]]]:
+    return rows_of(shop)
+
+
+@pytest.fixture
+def queries(shop: Path) -> Iterator[SegmentQueries]:
+    with Store.open(shop) as store:
+        yield SegmentQueries(store)
+
+
+def reference(tables: dict[str, list[dict[str, Any]]], rule: str) -> list[Any]:
+    """The members of a rule by the reference evaluator, at the demo's anchor."""
+    return evaluate(check(rule, segments=list(SEGMENTS)), tables, ANCHOR, segments=SEGMENTS)
+
+
+# ---------------------------------------------------------------------------------------------------- count
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_count_agrees_with_the_reference_evaluator(queries: SegmentQueries, tables: Any, rule: str) -> None:
+    found = queries.count(check(rule, segments=list(SEGMENTS)), AS_OF, segments=SEGMENTS)
+    assert found.matching == len(reference(tables, rule))
+    assert found.total == CONTACTS
+    assert found.as_of == AS_OF
+    assert found.share == found.matching / CONTACTS
+    assert found.of_total() == f"{found.matching:,} of {CONTACTS:,} contacts ({found.matching / CONTACTS:.1%})"
+
+
+def test_every_contact_and_the_total(queries: SegmentQueries) -> None:
+    assert queries.count(check("order by created_at")).matching == CONTACTS
+    assert queries.total() == CONTACTS
+
+
+# --------------------------------------------------------------------------------------------------- sample
+
+
+def test_sample_shows_members_in_id_order_with_the_values_the_rule_reads(queries: SegmentQueries,
+                                                                          tables: Any) -> None:
+    rule = 'country = "France" and opens(6mo) >= 3 and tags contains "vip"'
+    found = queries.sample(check(rule), 5, AS_OF)
+    assert found.columns == ("customer_id", "email", "country", "tags", "opens(6mo)")
+    assert [row[0] for row in found.rows] == reference(tables, rule)[:5]
+    for customer, _email, country, tags, opens in found.rows:
+        assert country == "France" and "vip" in tags.split(", ")
+        # The value is the one the reference evaluator gives: the contact meets `opens(6mo) = value`.
+        assert customer in reference(tables, f"opens(6mo) = {opens}")
+
+
+def test_sample_of_a_ranking_keeps_its_order(queries: SegmentQueries, tables: Any) -> None:
+    rule = "orders() >= 1 order by orders() desc, total_spent desc limit 8"
+    found = queries.sample(check(rule), 5, AS_OF)
+    assert found.columns == ("customer_id", "email", "orders()", "total_spent")
+    assert [row[0] for row in found.rows] == reference(tables, rule)[:5]
+    counts = [row[2] for row in found.rows]
+    assert counts == sorted(counts, reverse=True)
+    assert len(queries.sample(check(rule), 50, AS_OF).rows) == 8  # never more than the rule's limit
+
+
+def test_sample_of_memberships_and_missing_values(queries: SegmentQueries, tables: Any) -> None:
+    rule = 'in_list("Popup leads") or average_order_value > 100'
+    found = queries.sample(check(rule), 20, AS_OF)
+    assert found.columns == ("customer_id", "email", 'in_list("Popup leads")', "average_order_value")
+    in_popup = set(reference(tables, 'in_list("Popup leads")'))
+    never_ordered = set(reference(tables, "orders() = 0"))
+    for customer, _email, listed, average in found.rows:
+        assert listed is (customer in in_popup)
+        assert (average is None) == (customer in never_ordered)
+
+
+def test_sample_of_nobody(queries: SegmentQueries) -> None:
+    found = queries.sample(check('country = "Atlantis"'), 5)
+    assert found.rows == () and found.columns == ("customer_id", "email", "country")
+
+
+# -------------------------------------------------------------------------------------------------- explain
+
+
+def test_explain_counts_each_clause_cumulatively(queries: SegmentQueries, tables: Any) -> None:
+    rule = 'country = "France" and opens(6mo) >= 1 and (quality = "vip" or clicks(3mo) >= 1) ' \
+           "order by total_spent desc limit 10"
+    found = queries.explain(check(rule), AS_OF)
+    assert [(s.clause, s.depth) for s in found.steps] == [
+        ('country = "France"', 0), ("and opens(6mo) >= 1", 0), ('and (quality = "vip" or clicks(3mo) >= 1)', 0),
+        ('quality = "vip"', 1), ("or clicks(3mo) >= 1", 1), ("order by total_spent desc limit 10", 0)]
+    french = 'country = "France"'
+    prefix = f"{french} and opens(6mo) >= 1"
+    expected = [reference(tables, french), reference(tables, prefix),
+                reference(tables, f'{prefix} and (quality = "vip" or clicks(3mo) >= 1)'),
+                reference(tables, f'{prefix} and quality = "vip"')]
+    assert [s.remaining for s in found.steps[:4]] == [len(ids) for ids in expected]
+    clause, first, second, ranking = found.steps[2:]
+    assert first.brings + second.brings == clause.remaining == second.remaining  # the branches add up
+    assert ranking.remaining == min(10, clause.remaining)
+    assert found.total == CONTACTS
+
+
+def test_explain_an_or_counts_what_each_branch_brings(queries: SegmentQueries, tables: Any) -> None:
+    branches = ['quality = "vip"', "opens(6mo) >= 5", 'country = "Spain"']
+    found = queries.explain(check(" or ".join(branches)), AS_OF)
+    assert [s.clause for s in found.steps] == [branches[0], *(f"or {b}" for b in branches[1:])]
+    union: set[Any] = set()
+    for step, branch in zip(found.steps, branches, strict=True):
+        members = set(reference(tables, branch))
+        assert step.brings == len(members - union)
+        union |= members
+        assert step.remaining == len(union)
+
+
+@pytest.mark.parametrize(("rule", "clauses"), [
+    ("opens(6mo) >= 3", ["opens(6mo) >= 3"]),
+    ("order by engagement(6mo) desc limit 5", ["every contact", "order by engagement(6mo) desc limit 5"]),
+    ('not (city = "Paris" and quality = "vip")', ['not (city = "Paris" and quality = "vip")']),
+])
+def test_explain_other_shapes(queries: SegmentQueries, rule: str, clauses: list[str]) -> None:
+    found = queries.explain(check(rule), AS_OF)
+    assert [s.clause for s in found.steps] == clauses
+    assert found.steps[-1].remaining == queries.count(check(rule), AS_OF).matching
+
+
+# ------------------------------------------------------------------------------------------------ breakdown
+
+
+@pytest.mark.parametrize(("field", "top"), [("quality", 10), ("city", 5), ("country", 3)])
+def test_breakdown_sums_to_the_count(queries: SegmentQueries, tables: Any, field: str, top: int) -> None:
+    rule = "opens(6mo) >= 1"
+    found = queries.breakdown(check(rule), field, AS_OF, top=top)
+    members = set(reference(tables, rule))
+    assert found.matching == len(members)
+    assert sum(n for _, n in found.top) + found.other + found.missing == found.matching
+    values = Counter(c[field] for c in tables["customers"] if c["customer_id"] in members)
+    assert found.missing == values.pop(None, 0)
+    assert dict(found.top) == {value: values[value] for value, _ in found.top}
+    assert [n for _, n in found.top] == sorted(values.values(), reverse=True)[:top]
+    assert len(found.top) <= top
+
+
+def test_breakdown_refuses_what_is_not_a_customer_field(queries: SegmentQueries) -> None:
+    with pytest.raises(UnknownField, match="unknown customer field `qualty`") as caught:
+        queries.breakdown(check("opens(6mo) >= 1"), "qualty")
+    assert caught.value.hint == "did you mean `quality`?" and caught.value.usage
+    with pytest.raises(UnknownField, match="tags are many values"):
+        queries.breakdown(check("opens(6mo) >= 1"), "tags")
+    with pytest.raises(UnknownField, match="computed from facts"):
+        queries.breakdown(check("opens(6mo) >= 1"), "order_count")
+
+
+# ------------------------------------------------------------------------------------ values and cancelling
+
+
+def test_values_and_lists(queries: SegmentQueries) -> None:
+    assert queries.values("country")[0][0] == "France"
+    assert "Red Shoes" in dict(queries.values("param:product"))
+    assert queries.values("order_count") == []
+    assert [name for name, _ in queries.lists()] == ["Do not email", "Popup leads", "Wholesale partners"]
+
+
+def test_an_interrupted_query_raises_cancelled(queries: SegmentQueries) -> None:
+    cursor = queries.cursor()
+    slow = sqlglot.parse_one("SELECT sum(a.range * b.range) FROM range(1000000) AS a, range(1000000) AS b")
+    stopper = threading.Timer(0.3, cursor.interrupt)
+    started = time.perf_counter()
+    stopper.start()
+    with pytest.raises(Cancelled):
+        queries._run(slow, cursor)
+    assert time.perf_counter() - started < 5
+    assert queries.count(check("opens(6mo) >= 1"), AS_OF, cursor=cursor).matching > 0  # the cursor still works
+
+
+def test_ctrl_c_in_the_command_line_is_an_interruption(shop: Path, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from rare_dsl.cli import main
+
+    def slow_count(self: SegmentQueries, *args: Any, **kwargs: Any) -> Any:
+        threading.Timer(0.2, _thread.interrupt_main).start()
+        return self._run(sqlglot.parse_one("SELECT sum(a.range * b.range) FROM range(1000000) AS a, "
+                                           "range(1000000) AS b"), None)
+
+    monkeypatch.setattr(SegmentQueries, "count", slow_count)
+    assert main(["count", "opens(6mo) >= 1", "--db", str(shop)]) == 130
+    assert "interrupted" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------------- snapshot
+
+
+@pytest.fixture
+def writable(shop: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "shop.duckdb"
+    shutil.copy(shop, copy)
+    with Store.open(copy, write=True) as store:
+        lists.create_list(store, "Master")
+    return copy
+
+
+def members(path: Path, name: str) -> dict[int, dt.datetime]:
+    with Store.open(path) as store:
+        _summary, found = lists.members(store, name, limit=None)
+    return {m.customer_id: m.added_at for m in found}
+
+
+def test_snapshot_adds_the_members_once(writable: Path, tables: Any) -> None:
+    first = 'country = "France" and opens(6mo) >= 1'
+    with Store.open(writable, write=True) as store:
+        report = lists.snapshot(store, "Master", check(first), as_of=AS_OF)
+    expected = set(reference(tables, first))
+    assert (report.matching, report.added, report.already_members) == (len(expected), len(expected), 0)
+    before = members(writable, "Master")
+    assert set(before) == expected
+    second = "opens(6mo) >= 1"
+    with Store.open(writable, write=True) as store:
+        again = lists.snapshot(store, "Master", check(second), as_of=AS_OF)
+    everyone = set(reference(tables, second))
+    assert (again.matching, again.added, again.already_members) == (len(everyone), len(everyone - expected),
+                                                                    len(expected))
+    after = members(writable, "Master")
+    assert set(after) == everyone | expected
+    assert all(after[c] == before[c] for c in before)  # those already on it keep their date
+    with Store.open(writable) as store:
+        counted = SegmentQueries(store).count(check('in_list("Master")'))
+    assert counted.matching == len(everyone | expected)
+
+
+def test_snapshot_of_a_ranked_segment_and_a_dry_run(writable: Path, tables: Any) -> None:
+    rule = check('in_segment("top_spenders")', segments=list(SEGMENTS))
+    unchanged = snapshot(writable)
+    with Store.open(writable) as store:  # a dry run reads: a read-only store will do
+        report = lists.snapshot(store, "Master", rule, as_of=AS_OF, segments=SEGMENTS, dry_run=True)
+    assert (report.matching, report.added, report.dry_run) == (20, 20, True)
+    assert snapshot(writable) == unchanged
+    with Store.open(writable) as store, pytest.raises(lists.ListError, match="read-only"):
+        lists.snapshot(store, "Master", rule, segments=SEGMENTS)
+    with Store.open(writable, write=True) as store:
+        lists.snapshot(store, "Master", rule, as_of=AS_OF, segments=SEGMENTS)
+    assert set(members(writable, "Master")) == set(reference(tables, "order by total_spent desc limit 20"))
+
+
+def test_a_snapshot_that_fails_midway_changes_nothing(writable: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    unchanged = snapshot(writable)
+
+    def fail(store: Store) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(lists, "_note_change", fail)  # after the members are inserted, inside the transaction
+    with Store.open(writable, write=True) as store, pytest.raises(OSError, match="disk full"):
+        lists.snapshot(store, "Master", check('country = "France"'))
+    assert snapshot(writable) == unchanged
+
+
+def test_snapshot_into_an_unknown_list(writable: Path) -> None:
+    with Store.open(writable, write=True) as store, pytest.raises(lists.ListError, match='did you mean "Master"'):
+        lists.snapshot(store, "Mastre", check("opens(6mo) >= 1"))
