@@ -293,3 +293,17 @@ def test_in_list_on_duckdb_and_sqlite(shop: Path, tmp_path: Path, capsys: pytest
     assert on_duckdb == evaluate(rule, tables, as_of)
     press = evaluate(check('in_list("Press")'), tables, as_of)
     assert len(press) == 4  # three contacts who were there, one new
+
+
+def test_segments_with_a_store_shows_each_segments_count(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    examples = str(Path(__file__).parent.parent / "examples")
+    code, out, _ = run(capsys, "segments", examples, "--db", str(shop), "--format", "json")
+    assert code == 0
+    entries = {entry["name"]: entry for entry in json.loads(out)["segments"]}
+    # The count is the same one `rare count` gives for the segment's rule.
+    vip = 'quality = "vip" or (total_spent >= 1_000 and order_count >= 5)'
+    assert entries["vip_customers"]["count"] == counted(shop, vip) > 0
+    for entry in entries.values():
+        assert 0 <= entry["count"] <= entry["total"]
+    code, out, _ = run(capsys, "segments", examples, "--db", str(shop))
+    assert code == 0 and re.search(r"vip_customers  \S+:\d+  [\d,]+ contacts \(\d+\.\d%\)", out)

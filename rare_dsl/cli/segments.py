@@ -2,8 +2,8 @@
 use (fields and functions by category, lists, other segments), how they rank, and which segments use them.
 
 The project is checked first (`check_project`): a project with errors prints them and lists nothing,
-since references cannot be trusted then. Member counts (`--db`) come with the store (issue 5): they will
-be one more column here, computed through the compiler, once both have landed.
+since references cannot be trusted then. With `--db`, each segment's member count comes from the store
+(through `rare_dsl.store.queries`, the same counting `rare count` and the REPL use).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from rare_dsl.cli.common import (
     read_rule_files,
     rule_paths,
 )
+from rare_dsl.cli.store_options import open_store, reports_store_errors
 from rare_dsl.diagnostics import RuleError, render, use_color
 
 _CATEGORIES = ("customer", "ecommerce", "engagement")
@@ -34,10 +35,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     segments.add_argument("paths", nargs="*", metavar="PATH",
                           help=f"rule files ({RULE_FILE_SUFFIX}) or folders; default: the project's `paths`")
     add_schema_option(segments)
+    segments.add_argument("--db", metavar="PATH",
+                          help="show each segment's member count in this store (a DuckDB file or duckdb:/// URL)")
     segments.add_argument("--format", choices=["text", "json"], default="text", help="output format")
     segments.set_defaults(run=run)
 
 
+@reports_store_errors
 def run(args: argparse.Namespace) -> int:
     from rare_dsl.check import check_project
 
@@ -53,11 +57,24 @@ def run(args: argparse.Namespace) -> int:
         echo(render(error.diagnostics, color=use_color(sys.stdout)), end="")
         return EXIT_FAILED
     entries = [_describe(project, name) for name in project.segments]
+    if args.db is not None:
+        for entry, count in zip(entries, _counts(args, project, schema), strict=True):
+            entry["count"] = count.matching
+            entry["total"] = count.total
     if args.format == "json":
         echo(json.dumps({"segments": entries, "files": len(files)}, indent=2, ensure_ascii=False))
     else:
         _print(entries, len(files))
     return EXIT_OK
+
+
+def _counts(args: argparse.Namespace, project: Any, schema: Any) -> list[Any]:
+    """Each segment's current member count, in the project's order, on one read-only connection."""
+    from rare_dsl.store.queries import SegmentQueries
+
+    with open_store(args, write=False, schema=schema) as store:
+        queries = SegmentQueries(store)
+        return [queries.count(segment.rule, None, segments=project.segments) for segment in project.segments.values()]
 
 
 def _describe(project: Any, name: str) -> dict[str, Any]:
@@ -94,7 +111,11 @@ def _print(entries: list[dict[str, Any]], files: int) -> None:
         echo(f"    {title:<11} {shown}")
 
     for index, entry in enumerate(entries):
-        echo(("\n" if index else "") + f"{entry['name']}  {entry['file']}:{entry['line']}")
+        members = ""
+        if "count" in entry:
+            share = entry["count"] / entry["total"] if entry["total"] else 0.0
+            members = f"  {entry['count']:,} contacts ({share:.1%})"
+        echo(("\n" if index else "") + f"{entry['name']}  {entry['file']}:{entry['line']}{members}")
         for line in (entry["description"] or "").splitlines():
             echo(f"    {line}")
         for category in _CATEGORIES:
