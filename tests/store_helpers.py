@@ -50,3 +50,20 @@ def held_by_another_process(path: Path, *, write: bool) -> Iterator[int]:
         assert process.stdin is not None
         process.stdin.close()
         process.wait(timeout=30)
+
+
+def rows_of(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every row of the store's reference tables as dictionaries, keyed by physical table and column names:
+    the input of the reference evaluator (`rare_dsl.evaluate`) and of `testdata.load_sqlite`."""
+    from rare_dsl.store import tables
+
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        found: dict[str, list[dict[str, Any]]] = {}
+        for name in tables.TABLES:
+            cursor = connection.execute(f'SELECT * FROM "{name}"')
+            columns = [column[0] for column in cursor.description]
+            found[name] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        return found
+    finally:
+        connection.close()

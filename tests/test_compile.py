@@ -204,7 +204,9 @@ def test_every_dialect_parses_its_output_back(dialect: str) -> None:
             try:
                 compiled = compile(rule, dialect=dialect, as_of=as_of)
             except UnsupportedDialect as error:
-                assert as_of is None and dialect in LIVE_REFUSED, error.message
+                # PostgreSQL text cannot hold a NUL: the rule naming one is refused instead of failing there.
+                nul = dialect == "postgres" and "\\u0000" in rule and "NUL" in error.message
+                assert nul or (as_of is None and dialect in LIVE_REFUSED), error.message
                 continue
             assert sqlglot.parse_one(compiled.sql, read=dialect) is not None
     rule = 'country = "France" and first_name ends with "x" order by spent(product: "P") desc limit 5'

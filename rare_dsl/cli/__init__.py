@@ -19,7 +19,19 @@ from collections.abc import Sequence
 from rare_dsl.cli.common import EXIT_FAILED, EXIT_USAGE, UsageError, echo
 from rare_dsl.diagnostics import RuleError, render, use_color
 
-COMMANDS = ["check", "fmt", "compile", "segments", "fields", "dialects", "repl", "demo", "lists"]
+COMMANDS = [
+    "check",
+    "fmt",
+    "compile",
+    "segments",
+    "fields",
+    "dialects",
+    "repl",
+    "demo",
+    "segment_queries",
+    "lists",
+    "load",
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

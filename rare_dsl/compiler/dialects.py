@@ -6,7 +6,8 @@ timestamp literals, the engine's current UTC time and its calendar arithmetic (l
 timestamp, text literals, case-insensitive text matching and exact division. `Target` itself is the
 generic (standard SQL) behaviour; it refuses live time, which a dialect gets only from a class that knows
 its engine's clock and month arithmetic (`_TARGETS`; the reasons for the others are in `LIVE_REFUSED`).
-`DuckDB` and `SQLite` are *verified*: the differential tests run their output on the real engines; the
+`DuckDB`, `SQLite`, `PostgreSQL` and `MySQL` are *verified*: the differential tests run their output on the real
+engines (tests/test_differential.py, tests/test_engines.py); the
 other dialects are *generated* (snapshot-tested and parsed back by sqlglot). A construct a dialect cannot
 express raises `UnsupportedDialect` (RD301) instead of printing SQL known to be wrong.
 """
@@ -19,6 +20,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 
 from rare_dsl.compiler.calendar import months_of, sql_text
 from rare_dsl.diagnostics import Diagnostic, RuleError, Source, Span
@@ -156,6 +158,15 @@ class Target:
     def check_text(self, value: str, span: Span | None) -> None:
         """Refuse text the engine cannot compare the way the language does; the generic tier accepts all."""
 
+    def ordered(self, value: exp.Expression, *, descending: bool) -> exp.Ordered:
+        """A sort key with the engine's own placement of NULLs. The query puts missing values last with a
+        key of its own, so the placement never matters; asking for another would make sqlglot print
+        `NULLS LAST`, which MySQL and T-SQL lack, or emulate it by repeating the whole key in a CASE (and
+        each placeholder in it, which parameterized SQL cannot have)."""
+        ordering = Dialect.get_or_raise(self.name).NULL_ORDERING
+        nulls_first = ordering == "nulls_are_small" if not descending else ordering == "nulls_are_large"
+        return exp.Ordered(this=value, desc=descending, nulls_first=nulls_first)
+
     # ------------------------------------------------------------------------------------- live time
 
     def live_refusal(self) -> str | None:
@@ -233,6 +244,37 @@ class Postgres(IntervalArithmetic):
         return exp.cast(utc, exp.DataType.Type.TIMESTAMP)
 
 
+class PostgreSQL(Postgres):
+    """PostgreSQL itself: verified (tests/test_engines.py runs the SQL on a real server).
+
+    Two engine facts: text cannot hold the NUL character, so a rule naming one is refused rather than sent
+    to fail; and `lower()` folds only ASCII letters under the C collation, which exact comparison wants
+    on the columns (docs/dialects.md), so case is folded with ICU's root locale, like Python's `str.lower`.
+    """
+
+    verified = True
+    CASE_FOLDING: ClassVar[str] = "und-x-icu"
+
+    def text(self, value: str) -> exp.Expression:
+        self._refuse_nul(value)
+        return super().text(value)
+
+    def param(self, value: object) -> object:
+        if isinstance(value, str):
+            self._refuse_nul(value)
+        return value
+
+    def lower(self, value: exp.Expression) -> exp.Expression:
+        return exp.Lower(this=exp.Collate(this=value, expression=exp.to_identifier(self.CASE_FOLDING, quoted=True)))
+
+    @staticmethod
+    def _refuse_nul(value: str) -> None:
+        if "\x00" in value:
+            raise UnsupportedDialect("PostgreSQL text cannot hold the NUL character (U+0000)",
+                                     label="holds a NUL character",
+                                     hints=("remove the \\u0000 from the text: no PostgreSQL value can hold it",))
+
+
 class DuckDB(Postgres):
     """DuckDB: verified. The current instant is compared as a plain TIMESTAMP: a TIMESTAMPTZ from `now()`
     disables pruning (measured 68 times slower)."""
@@ -270,7 +312,14 @@ class ClickHouse(IntervalArithmetic):
 
 class MySQL(Target):
     """MySQL, MariaDB, Doris, StarRocks: `UTC_TIMESTAMP()` is the current UTC time as a DATETIME, and
-    `DATE_SUB(..., INTERVAL n MONTH)` clamps a day the target month lacks to its last day."""
+    `DATE_SUB(..., INTERVAL n MONTH)` clamps a day the target month lacks to its last day.
+
+    MySQL and MariaDB are verified (tests/test_engines.py, on MariaDB). Exact text comparison needs a binary
+    NO PAD collation on the columns (the default `utf8mb4_general_ci` ignores case, PAD SPACE collations
+    trailing spaces): the engine adapter creates its tables so; docs/dialects.md says why.
+    """
+
+    verified = True
 
     # Fractional seconds of UTC_TIMESTAMP(fsp); Doris and StarRocks take no argument.
     PRECISION: ClassVar[int | None] = 6
@@ -284,6 +333,7 @@ class MySQL(Target):
 
 
 class StarRocks(MySQL):
+    verified = False  # only MySQL and MariaDB run in the tests
     PRECISION = None
 
 
@@ -470,7 +520,7 @@ class SQLite(Target):
 
 _TARGETS: dict[str, type[Target]] = {
     "duckdb": DuckDB, "sqlite": SQLite,
-    "postgres": Postgres, "materialize": Postgres, "risingwave": Postgres,
+    "postgres": PostgreSQL, "materialize": Postgres, "risingwave": Postgres,
     "trino": Postgres, "presto": Postgres, "athena": Postgres, "dune": Postgres,
     "mysql": MySQL, "doris": StarRocks, "starrocks": StarRocks,
     "spark": Spark, "databricks": Spark,

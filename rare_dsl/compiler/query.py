@@ -229,8 +229,8 @@ class QueryBuilder:
                 # Missing values last in either direction, spelled the same way on every engine.
                 missing = exp.Case(ifs=[exp.If(this=exp.Is(this=value.expr.copy(), expression=exp.null()),
                                                true=exp.Literal.number(1))], default=exp.Literal.number(0))
-                ordering.append(exp.Ordered(this=missing, desc=False))
-            ordering.append(exp.Ordered(this=value.expr, desc=key.descending))
+                ordering.append(self.target.ordered(missing, descending=False))
+            ordering.append(self.target.ordered(value.expr, descending=key.descending))
         for alias, measure in self.joins.values():
             facts = self.facts(measure, alias_stem=f"{alias}_")
             assert facts.aggregate is not None
@@ -243,7 +243,7 @@ class QueryBuilder:
         if where is not None:
             query = query.where(where, copy=False)
         if ordering:
-            ordering.append(exp.Ordered(this=self.customer(), desc=False))
+            ordering.append(self.target.ordered(self.customer(), descending=False))
             query = query.order_by(*ordering, copy=False)
         if rule.limit is not None:
             query = query.limit(exp.Literal.number(rule.limit), copy=False)

@@ -1,4 +1,5 @@
-"""The reference tables of SPEC 2 as DuckDB DDL, built with sqlglot from a schema's physical names.
+"""The reference tables of SPEC 2 as DDL, built with sqlglot from a schema's physical names: the store's
+(DuckDB, with keys) and, for the other engines, plain copies with types that suit each (`engine_tables`).
 
 Types suit DuckDB: ids BIGINT, timestamps TIMESTAMP holding UTC (naive, like every engine the compiler
 targets), money DECIMAL(12,2). Keys are those SPEC implies: customers by id and by lower-case email, lists
@@ -143,11 +144,39 @@ def create_temporary(name: str, columns: Sequence[tuple[str, str]]) -> exp.Creat
                                       expressions=[_column_def(column, kind, False) for column, kind in columns]))
 
 
+# Where sqlglot's spelling of a DuckDB type does not suit the engine: MySQL's DATETIME keeps no fraction of a
+# second (and its TIMESTAMP converts between time zones), SQLite compares timestamps as ISO text.
+ENGINE_TYPES: dict[str, dict[str, str]] = {
+    "mysql": {"TIMESTAMP": "DATETIME(6)"},
+    "sqlite": {"TIMESTAMP": "TEXT", MONEY: "REAL"},
+}
+
+
+def engine_tables(schema: Schema, dialect: str, *, collation: str | None = None) -> Iterator[exp.Create]:
+    """CREATE TABLE for every reference table in `dialect`, without keys or NOT NULL: a copy of facts for
+    counting, which takes the rows as they are. `collation` is given to every text column, so that `=`
+    and `<` compare text exactly, code point by code point, as the language does (see docs/dialects.md)."""
+    for logical, columns in COLUMNS.items():
+        mapped = schema.tables[logical]
+        kinds = [(mapped.column(name), kind) for name, kind, _ in columns]
+        if logical == "customers":
+            kinds += list(stored_columns(schema).items())
+        definitions = [_column_def(name, kind, False, dialect=dialect, collation=collation) for name, kind in kinds]
+        yield exp.Create(kind="TABLE", this=exp.Schema(this=exp.Table(this=ident(mapped.name)),
+                                                        expressions=definitions))
+
+
 def drop_statements(schema: Schema) -> Iterator[exp.Drop]:
     for logical in COLUMNS:
         yield exp.Drop(kind="TABLE", exists=True, tables=[exp.Table(this=ident(schema.tables[logical].name))])
 
 
-def _column_def(name: str, kind: str, not_null: bool) -> exp.ColumnDef:
+def _column_def(name: str, kind: str, not_null: bool, *, dialect: str = "duckdb",
+                collation: str | None = None) -> exp.ColumnDef:
     constraints = [exp.ColumnConstraint(kind=exp.NotNullColumnConstraint())] if not_null else []
-    return exp.ColumnDef(this=ident(name), kind=exp.DataType.build(kind, dialect="duckdb"), constraints=constraints)
+    spelled = ENGINE_TYPES.get(dialect, {}).get(kind, kind)
+    data_type = exp.DataType.build(spelled, dialect="duckdb" if spelled == kind else dialect)
+    if collation and kind == "VARCHAR":
+        constraints.append(exp.ColumnConstraint(kind=exp.CollateColumnConstraint(this=exp.to_identifier(
+            collation, quoted=dialect != "mysql"))))
+    return exp.ColumnDef(this=ident(name), kind=data_type, constraints=constraints)

@@ -27,8 +27,8 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
-    LOWER("c"."first_name") LIKE LOWER('%50\%\_o''ff\\%') ESCAPE '\'
-    OR LOWER("c"."last_name") LIKE LOWER('''; DROP TABLE customers; --%') ESCAPE '\'
+    LOWER("c"."first_name" COLLATE "und-x-icu") LIKE LOWER('%50\%\_o''ff\\%' COLLATE "und-x-icu") ESCAPE '\'
+    OR LOWER("c"."last_name" COLLATE "und-x-icu") LIKE LOWER('''; DROP TABLE customers; --%' COLLATE "und-x-icu") ESCAPE '\'
   );
 
 -- rule: city ends with "Zoë"
@@ -36,7 +36,7 @@ SELECT
   "c"."customer_id"
 FROM "customers" AS "c"
 WHERE
-  LOWER("c"."city") LIKE LOWER('%Zoë') ESCAPE '\';
+  LOWER("c"."city" COLLATE "und-x-icu") LIKE LOWER('%Zoë' COLLATE "und-x-icu") ESCAPE '\';
 
 -- rule: opens(6mo) >= 3
 SELECT
@@ -315,7 +315,7 @@ WHERE
         "t1"."customer_id"
       FROM "customer_tags" AS "t1"
       WHERE
-        LOWER("t1"."tag") = LOWER('vip')
+        LOWER("t1"."tag" COLLATE "und-x-icu") = LOWER('vip' COLLATE "und-x-icu")
     )
     AND (
       NOT EXISTS(
@@ -326,7 +326,7 @@ WHERE
             "t2"."customer_id"
           FROM "customer_tags" AS "t2"
           WHERE
-            LOWER("t2"."tag") = LOWER('newsletter')
+            LOWER("t2"."tag" COLLATE "und-x-icu") = LOWER('newsletter' COLLATE "und-x-icu")
           GROUP BY
             "t2"."customer_id"
         ) AS "x3"
@@ -461,7 +461,7 @@ LEFT JOIN (
 WHERE
   "c"."country" = 'France'
 ORDER BY
-  COALESCE("m1"."value", 0) DESC NULLS LAST,
+  COALESCE("m1"."value", 0) DESC,
   "c"."customer_id" ASC
 LIMIT 1000;
 
@@ -493,7 +493,7 @@ LEFT JOIN (
   ON "m2"."customer_id" = "c"."customer_id"
 ORDER BY
   CASE WHEN "m1"."value" IS NULL THEN 1 ELSE 0 END ASC,
-  "m1"."value" DESC NULLS LAST,
+  "m1"."value" DESC,
   COALESCE("m2"."value", 0) ASC,
   "c"."customer_id" ASC
 LIMIT 10;

@@ -461,7 +461,7 @@ LEFT JOIN (
 WHERE
   "c"."country" = 'France'
 ORDER BY
-  COALESCE("m1"."value", 0) DESC NULLS LAST,
+  COALESCE("m1"."value", 0) DESC,
   "c"."customer_id" ASC
 LIMIT 1000;
 
@@ -493,7 +493,7 @@ LEFT JOIN (
   ON "m2"."customer_id" = "c"."customer_id"
 ORDER BY
   CASE WHEN "m1"."value" IS NULL THEN 1 ELSE 0 END ASC,
-  "m1"."value" DESC NULLS LAST,
+  "m1"."value" DESC,
   COALESCE("m2"."value", 0) ASC,
   "c"."customer_id" ASC
 LIMIT 10;

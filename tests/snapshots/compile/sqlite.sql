@@ -455,7 +455,7 @@ WHERE
   "c"."country" = 'France'
 ORDER BY
   COALESCE("m1"."value", 0) DESC,
-  "c"."customer_id" ASC NULLS LAST
+  "c"."customer_id" ASC
 LIMIT 1000;
 
 -- rule: order by last_order_date desc, total_spent asc limit 10
@@ -485,8 +485,8 @@ LEFT JOIN (
 ) AS "m2"
   ON "m2"."customer_id" = "c"."customer_id"
 ORDER BY
-  CASE WHEN "m1"."value" IS NULL THEN 1 ELSE 0 END ASC NULLS LAST,
+  CASE WHEN "m1"."value" IS NULL THEN 1 ELSE 0 END ASC,
   "m1"."value" DESC,
-  COALESCE("m2"."value", 0) ASC NULLS LAST,
-  "c"."customer_id" ASC NULLS LAST
+  COALESCE("m2"."value", 0) ASC,
+  "c"."customer_id" ASC
 LIMIT 10;

@@ -462,7 +462,7 @@ WHERE
   `c`.`country` = 'France'
 ORDER BY
   COALESCE(`m1`.`value`, 0) DESC,
-  CASE WHEN `c`.`customer_id` IS NULL THEN 1 ELSE 0 END, `c`.`customer_id` ASC
+  `c`.`customer_id` ASC
 LIMIT 1000;
 
 -- rule: order by last_order_date desc, total_spent asc limit 10
@@ -492,8 +492,8 @@ LEFT JOIN (
 ) AS `m2`
   ON `m2`.`customer_id` = `c`.`customer_id`
 ORDER BY
-  CASE WHEN CASE WHEN `m1`.`value` IS NULL THEN 1 ELSE 0 END IS NULL THEN 1 ELSE 0 END, CASE WHEN `m1`.`value` IS NULL THEN 1 ELSE 0 END ASC,
+  CASE WHEN `m1`.`value` IS NULL THEN 1 ELSE 0 END ASC,
   `m1`.`value` DESC,
-  CASE WHEN COALESCE(`m2`.`value`, 0) IS NULL THEN 1 ELSE 0 END, COALESCE(`m2`.`value`, 0) ASC,
-  CASE WHEN `c`.`customer_id` IS NULL THEN 1 ELSE 0 END, `c`.`customer_id` ASC
+  COALESCE(`m2`.`value`, 0) ASC,
+  `c`.`customer_id` ASC
 LIMIT 10;

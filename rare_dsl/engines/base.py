@@ -1,0 +1,173 @@
+"""What every engine adapter shares: running compiled segments through a DB-API connection, creating the
+reference tables and loading rows in one transaction."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
+
+from sqlglot import exp
+
+from rare_dsl.compiler import CompiledSegment
+from rare_dsl.schema import Schema, default_schema
+from rare_dsl.store.tables import drop_statements, engine_tables
+
+Progress = Callable[[str, int, int], None]
+BATCH = 1_000
+
+
+class EngineError(Exception):
+    """An engine cannot be reached or refused the work: one line for the user, never a traceback."""
+
+
+def redact(url: str) -> str:
+    """The URL without its password (`postgresql://bob:***@host/db`)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class Engine:
+    """A connection to one engine. Subclasses set `dialect` (the compiler's name), the collation of the
+    text columns they create, and how to read the clock and the version; everything else is DB-API."""
+
+    dialect: ClassVar[str]
+    # Text collation of the reference tables this adapter creates (None: the engine's comparison is exact).
+    collation: str | None = None
+
+    def __init__(self, url: str, connection: Any):
+        self.url = url
+        self.connection = connection
+
+    # ------------------------------------------------------------------------------------------ queries
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        with self.cursor() as cursor:
+            # No parameters, no parameter list: psycopg would otherwise read every `%` in the text as one.
+            if params:
+                cursor.execute(sql, list(params))
+            else:
+                cursor.execute(sql)
+            return list(cursor.fetchall()) if cursor.description else []
+
+    @contextlib.contextmanager
+    def cursor(self) -> Iterator[Any]:
+        cursor = self.connection.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+
+    def run(self, query: exp.Expression, compiled: CompiledSegment) -> list[tuple[Any, ...]]:
+        return self.execute(query.sql(dialect=self.dialect), compiled.params)
+
+    def members(self, compiled: CompiledSegment) -> list[Any]:
+        """The customer ids of a compiled segment, in its order (ranked rules) or the engine's."""
+        self._check(compiled)
+        return [row[0] for row in self.run(compiled.expression, compiled)]
+
+    def count(self, compiled: CompiledSegment) -> int:
+        """How many contacts a compiled segment selects."""
+        self._check(compiled)
+        counted = exp.select(exp.Count(this=exp.Star())).from_(compiled.expression.subquery("segment"))
+        return int(self.run(counted, compiled)[0][0])
+
+    def now(self) -> dt.datetime:
+        """The engine's clock as live SQL reads it: naive UTC."""
+        raise NotImplementedError
+
+    def version(self) -> str:
+        raise NotImplementedError
+
+    def _check(self, compiled: CompiledSegment) -> None:
+        if compiled.dialect != self.dialect:
+            raise EngineError(f"the segment was compiled for {compiled.dialect}, but {redact(self.url)} "
+                              f"runs {self.dialect} SQL")
+
+    # -------------------------------------------------------------------------------------- tables, rows
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All of it or nothing: commit at the end, roll back on any error. Adapters open their connections
+        in autocommit mode, so the transaction is exactly this block's. (MySQL commits DDL implicitly.)"""
+        self.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
+
+    def create_tables(self, schema: Schema | None = None, *, replace: bool = False) -> None:
+        """The reference tables of `schema` (the reference schema by default), with types suiting the engine."""
+        schema = schema or default_schema()
+        if replace:
+            for dropped in drop_statements(schema):
+                self.execute(dropped.sql(dialect=self.dialect))
+        for statement in engine_tables(schema, self.dialect, collation=self.collation):
+            self.execute(statement.sql(dialect=self.dialect))
+
+    def load(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+             progress: Progress | None = None, total: int = 0) -> int:
+        """Insert rows in batches; the caller holds the transaction. Returns how many were inserted."""
+        placeholders = [self.placeholder() for _ in columns]
+        insert = exp.insert(
+            exp.values([tuple(placeholders)]),
+            exp.Schema(this=exp.Table(this=exp.to_identifier(table, quoted=True)),
+                       expressions=[exp.to_identifier(c, quoted=True) for c in columns]),
+        )
+        sql = insert.sql(dialect=self.dialect)
+        done = 0
+        batch: list[tuple[Any, ...]] = []
+        with self.cursor() as cursor:
+            for row in rows:
+                batch.append(tuple(self.cell(value) for value in row))
+                if len(batch) >= BATCH:
+                    cursor.executemany(sql, batch)
+                    done += len(batch)
+                    batch = []
+                    if progress:
+                        progress(table, done, total)
+            if batch:
+                cursor.executemany(sql, batch)
+                done += len(batch)
+        if progress:
+            progress(table, done, total)
+        return done
+
+    def placeholder(self) -> exp.Expression:
+        return exp.Placeholder()
+
+    def cell(self, value: Any) -> Any:
+        """A Python value as the driver takes it."""
+        return value
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.connection.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def plain_number(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def first_line(error: BaseException) -> str:
+    """A driver's error in one line: PyMySQL's `(1064, "message")` gives the message."""
+    text = str(error.args[-1]) if len(error.args) > 1 and isinstance(error.args[-1], str) else str(error)
+    lines = text.strip().splitlines()
+    return lines[0] if lines else type(error).__name__
