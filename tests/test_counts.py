@@ -218,14 +218,16 @@ def test_an_interrupted_query_raises_cancelled(queries: SegmentQueries) -> None:
     assert queries.count(check("opens(6mo) >= 1"), AS_OF, cursor=cursor).matching > 0  # the cursor still works
 
 
+@pytest.mark.usefixtures("python_handles_ctrl_c")
 def test_ctrl_c_in_the_command_line_is_an_interruption(shop: Path, capsys: pytest.CaptureFixture[str],
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from conftest import SLOW_QUERY
+
     from rare_dsl.cli import main
 
     def slow_count(self: SegmentQueries, *args: Any, **kwargs: Any) -> Any:
         threading.Timer(0.2, _thread.interrupt_main).start()
-        return self._run(sqlglot.parse_one("SELECT sum(a.range * b.range) FROM range(1000000) AS a, "
-                                           "range(1000000) AS b"), None)
+        return self._run(sqlglot.parse_one(SLOW_QUERY), None)
 
     monkeypatch.setattr(SegmentQueries, "count", slow_count)
     assert main(["count", "opens(6mo) >= 1", "--db", str(shop)]) == 130

@@ -177,8 +177,11 @@ def test_ctrl_c_at_the_prompt_clears_the_line_and_keeps_the_session(repl: Repl) 
     assert repl.last_rule == "quality = 'vip'"
 
 
+@pytest.mark.usefixtures("python_handles_ctrl_c")
 def test_ctrl_c_cancels_a_running_query(repl: Repl) -> None:
-    slow = "SELECT sum(a.range * b.range) FROM range(1000000) a, range(1000000) b"
+    from conftest import SLOW_QUERY
+
+    slow = SLOW_QUERY
     timer = threading.Timer(0.3, _thread.interrupt_main)
     started = time.perf_counter()
     timer.start()
