@@ -3,6 +3,7 @@ reference tables and loading rows in one transaction."""
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,7 +35,7 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-class Engine:
+class Engine(abc.ABC):
     """A connection to one engine. Subclasses set `dialect` (the compiler's name), the collation of the
     text columns they create, and how to read the clock and the version; everything else is DB-API."""
 
@@ -79,12 +80,13 @@ class Engine:
         counted = exp.select(exp.Count(this=exp.Star())).from_(compiled.expression.subquery("segment"))
         return int(self.run(counted, compiled)[0][0])
 
+    @abc.abstractmethod
     def now(self) -> dt.datetime:
         """The engine's clock as live SQL reads it: naive UTC."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def version(self) -> str:
-        raise NotImplementedError
+        """The engine's name and version, as its server reports them."""
 
     def _check(self, compiled: CompiledSegment) -> None:
         if compiled.dialect != self.dialect:
