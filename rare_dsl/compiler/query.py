@@ -190,6 +190,11 @@ class QueryBuilder:
         self.aliases = 0
         # While compiling a HAVING clause: the measure being aggregated, and its aggregate.
         self.having: tuple[tuple[object, ...], Sql] | None = None
+        # Conditions on the contact's own fields that every enclosing AND also requires, with whether each is
+        # wanted negated: copied into the facts subqueries compiled meanwhile (see `restrict`).
+        self.pushed: tuple[tuple[typed.Condition, bool], ...] = ()
+        # The alias whose columns a field reads: the outer query's contacts, or those joined by `restrict`.
+        self.row = "c"
         self.source: Source | None = None  # of the rule being compiled, for diagnostics
 
     # ---------------------------------------------------------------------------------------- schema
@@ -231,15 +236,19 @@ class QueryBuilder:
                                                true=exp.Literal.number(1))], default=exp.Literal.number(0))
                 ordering.append(self.target.ordered(missing, descending=False))
             ordering.append(self.target.ordered(value.expr, descending=key.descending))
+        # The WHERE clause drops every contact that fails a top-level condition on its fields, so the
+        # grouped measures need no row for such a contact either.
+        self.pushed = self.row_conjuncts(rule.condition) if rule.condition is not None else ()
         for alias, measure in self.joins.values():
             facts = self.facts(measure, alias_stem=f"{alias}_")
             assert facts.aggregate is not None
             grouped = facts.select(exp.alias_(facts.customer.copy(), "customer_id", quoted=True),
                                    exp.alias_(facts.aggregate, "value", quoted=True))
+            grouped = self.restrict(grouped, facts.customer)
             grouped = grouped.group_by(facts.customer.copy(), copy=False)
             on = exp.EQ(this=column(alias, "customer_id"), expression=self.customer())
-            query = query.join(exp.Subquery(this=grouped, alias=exp.TableAlias(this=ident(alias))),
-                               on=on, join_type="left", copy=False)
+            query.append("joins", exp.Join(this=exp.Subquery(this=grouped, alias=exp.TableAlias(this=ident(alias))),
+                                           side="LEFT", on=on))
         if where is not None:
             query = query.where(where, copy=False)
         if ordering:
@@ -283,7 +292,24 @@ class QueryBuilder:
         nested junctions of the same kind merge, so `a or (b or (c or ...))` prints without nesting (SQLite's
         parser overflows at about 35 nested parentheses)."""
         is_and = isinstance(node, typed.And) != negated
-        parts: list[Sql] = []
+        operands = self.flatten(node, negated)
+        saved = self.pushed
+        if is_and:
+            self.pushed = saved + tuple(part for part in operands if self.row_only(part[0]))
+        try:
+            parts = [self.condition(op, flipped) for op, flipped in operands]
+        finally:
+            self.pushed = saved
+        kind = exp.And if is_and else exp.Or
+        # A part that is itself a junction is of the other kind and comes parenthesized.
+        return Sql(exp.Paren(this=balanced(kind, [p.expr for p in parts])), any(p.nullable for p in parts))
+
+    @staticmethod
+    def flatten(node: typed.And | typed.Or, negated: bool) -> list[tuple[typed.Condition, bool]]:
+        """The operands of a junction with its nested junctions of the same kind merged, each with whether
+        it is wanted negated (De Morgan)."""
+        is_and = isinstance(node, typed.And) != negated
+        operands: list[tuple[typed.Condition, bool]] = []
         stack: list[tuple[typed.Condition, bool]] = [(op, negated) for op in reversed(node.operands)]
         while stack:
             op, flipped = stack.pop()
@@ -292,10 +318,55 @@ class QueryBuilder:
             if isinstance(op, typed.And | typed.Or) and (isinstance(op, typed.And) != flipped) == is_and:
                 stack.extend((child, flipped) for child in reversed(op.operands))
             else:
-                parts.append(self.condition(op, flipped))
-        kind = exp.And if is_and else exp.Or
-        # A part that is itself a junction is of the other kind and comes parenthesized.
-        return Sql(exp.Paren(this=balanced(kind, [p.expr for p in parts])), any(p.nullable for p in parts))
+                operands.append((op, flipped))
+        return operands
+
+    def row_conjuncts(self, node: typed.Condition) -> tuple[tuple[typed.Condition, bool], ...]:
+        """The conditions on the contact's own fields that `node` requires at its top level."""
+        negated = False
+        while isinstance(node, typed.Not):
+            node, negated = node.operand, not negated
+        if isinstance(node, typed.And | typed.Or) and isinstance(node, typed.And) != negated:
+            return tuple(part for part in self.flatten(node, negated) if self.row_only(part[0]))
+        return ((node, negated),) if self.row_only(node) else ()
+
+    @staticmethod
+    def row_only(node: typed.Condition) -> bool:
+        """Whether a condition reads only the contact's own row (fields and constants): no facts, no tags."""
+        for sub in typed.walk(node):
+            if isinstance(sub, typed.Measure | typed.HasTag):
+                return False
+            if isinstance(sub, typed.Attribute) and sub.type == Type.TEXT_LIST:
+                return False
+        return True
+
+    def restrict(self, query: exp.Select, customer: exp.Column) -> exp.Select:
+        """`query` over facts, joined to the contacts that pass the conditions in `self.pushed`.
+
+        An AND's conditions on the contact's fields are copied into the subqueries of its other operands:
+        the engine then aggregates the facts of those contacts only, instead of every contact's facts before
+        the semi-join throws most groups away. Exact, because the copy only removes contacts that the
+        enclosing AND rejects anyway.
+        """
+        if not self.pushed:
+            return query
+        alias = self.alias("p")
+        pushed, row = self.pushed, self.row
+        self.pushed, self.row = (), alias
+        try:
+            tests = [self.condition(node, negated) for node, negated in pushed]
+        finally:
+            self.pushed, self.row = pushed, row
+        # WHERE keeps a row only where every test is TRUE: a NULL test drops it, as the outer query does.
+        admitted = balanced(exp.And, [t.expr for t in tests])
+        if not self.target.RESTRICT_BY_JOIN:
+            contacts = exp.select(self.col("customers", alias, "customer_id"), copy=False).from_(
+                self.src("customers", alias), copy=False).where(admitted, copy=False)
+            return query.where(in_query(customer.copy(), contacts), copy=False)
+        on = exp.EQ(this=self.col("customers", alias, "customer_id"), expression=customer.copy())
+        # A Join node built here: `Select.join` would parse its join type from text on every call.
+        query.append("joins", exp.Join(this=self.src("customers", alias), kind="INNER", on=on))
+        return query.where(admitted, copy=False)
 
     def predicate(self, node: typed.Condition) -> Sql:
         """A leaf condition over row values (fields, joined measures, constants)."""
@@ -342,7 +413,7 @@ class QueryBuilder:
         else:
             test = exp.Not(this=exp.Is(this=tag, expression=exp.null()))
         facts = Facts(self.src("customer_tags", alias), self.col("customer_tags", alias, "customer_id"), [test], None)
-        return self.exists(facts, None, negated)
+        return self.exists(facts, None, negated, restrict=False)  # tags are few per contact
 
     def semi_join(self, node: typed.Condition, measure: typed.Measure, negated: bool) -> Sql:
         """A leaf over one measure as IN (... HAVING) or NOT EXISTS (... HAVING NOT ...), see the module doc."""
@@ -360,7 +431,7 @@ class QueryBuilder:
             return self.exists(facts, complement if negated else positive.expr, False)
         return self.exists(facts, positive.expr if negated else complement, True)
 
-    def exists(self, facts: Facts, having: exp.Expression | None, negated: bool) -> Sql:
+    def exists(self, facts: Facts, having: exp.Expression | None, negated: bool, *, restrict: bool = True) -> Sql:
         """`customer IN (S)` or, negated, `NOT EXISTS (SELECT 1 FROM (S) AS x WHERE x.customer_id = customer)`,
         where S is the uncorrelated set of customer ids of the facts [grouped, with HAVING].
 
@@ -370,6 +441,8 @@ class QueryBuilder:
         against 250 s).
         """
         members = facts.select(facts.customer.copy())
+        if restrict:
+            members = self.restrict(members, facts.customer)
         if having is not None or negated:
             members = members.group_by(facts.customer.copy(), copy=False)
         if having is not None:
@@ -402,7 +475,7 @@ class QueryBuilder:
         alias = self.alias("s")
         members = exp.Subquery(this=inner, alias=exp.TableAlias(this=ident(alias)))
         selected = rule.schema.tables["customers"].column("customer_id")  # the segment query's one column
-        return self.exists(Facts(members, column(alias, selected), [], None), None, negated)
+        return self.exists(Facts(members, column(alias, selected), [], None), None, negated, restrict=False)
 
     def predicate_over(self, node: typed.Condition, aggregate: exp.Expression, measure: typed.Measure) -> Sql:
         """`node` with its measure read as the aggregate of the facts' group (inside HAVING)."""
@@ -429,7 +502,7 @@ class QueryBuilder:
                 return Sql(self.clock.minus(duration, node.span), False)
             case typed.Attribute(field=f):
                 assert f.column is not None  # the schema resolves attributes to physical column names
-                return Sql(column("c", f.column), True)
+                return Sql(column(self.row, f.column), True)
             case typed.Measure():
                 return self.measure_sql(node)
             case typed.Arithmetic(op=op, left=left, right=right):
@@ -455,7 +528,7 @@ class QueryBuilder:
             return Sql(aggregate.expr.copy(), aggregate.nullable)
         zero = m.measure in _ZERO_AT_NO_ROWS
         if m.stored_column is not None:
-            stored = column("c", m.stored_column)
+            stored = column(self.row, m.stored_column)
             return Sql(exp.Coalesce(this=stored, expressions=[exp.Literal.number(0)]), False) if zero \
                 else Sql(stored, True)
         if m.measure in _BOOLEAN_MEASURES:

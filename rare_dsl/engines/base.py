@@ -15,7 +15,7 @@ from sqlglot import exp
 
 from rare_dsl.compiler import CompiledSegment
 from rare_dsl.schema import Schema, default_schema
-from rare_dsl.store.tables import drop_statements, engine_tables
+from rare_dsl.store.tables import drop_statements, engine_tables, index_statements
 
 Progress = Callable[[str, int, int], None]
 BATCH = 1_000
@@ -42,6 +42,9 @@ class Engine(abc.ABC):
     dialect: ClassVar[str]
     # Text collation of the reference tables this adapter creates (None: the engine's comparison is exact).
     collation: str | None = None
+    # Whether `rare load` indexes the facts by contact (store/tables.py ENGINE_INDEXES): the row stores
+    # look each contact's facts up through them; DuckDB's scans and hash joins do not use them.
+    indexed: ClassVar[bool] = False
 
     def __init__(self, url: str, connection: Any):
         self.url = url
@@ -114,6 +117,13 @@ class Engine(abc.ABC):
             for dropped in drop_statements(schema):
                 self.execute(dropped.sql(dialect=self.dialect))
         for statement in engine_tables(schema, self.dialect, collation=self.collation):
+            self.execute(statement.sql(dialect=self.dialect))
+
+    def create_indexes(self, schema: Schema | None = None) -> None:
+        """The lookup indexes of the reference tables, on the engines that use them (`indexed`)."""
+        if not self.indexed:
+            return
+        for statement in index_statements(schema or default_schema()):
             self.execute(statement.sql(dialect=self.dialect))
 
     def load(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],

@@ -50,6 +50,7 @@ def copy_tables(source: str, engine: Engine, schema: Schema, *, replace: bool = 
                 for name, (query, columns) in relations.items():
                     report.rows[name] = engine.load(name, columns, _batches(reader.execute(query)), progress,
                                                     counts[name])
+                engine.create_indexes(schema)
         except EngineError:
             _undo(engine, schema, created and engine.dialect == "mysql")
             raise

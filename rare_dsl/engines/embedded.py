@@ -28,6 +28,7 @@ class DuckDBEngine(Engine):
 
 class SQLiteEngine(Engine):
     dialect = "sqlite"
+    indexed = True
 
     def cell(self, value: Any) -> Any:
         # Timestamps are ISO text, compared as text: spelled exactly as the compiler spells its literals.

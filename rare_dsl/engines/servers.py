@@ -19,6 +19,7 @@ class PostgresEngine(Engine):
 
     dialect = "postgres"
     collation = "C"
+    indexed = True
 
     def cell(self, value: Any) -> Any:
         if isinstance(value, str) and "\x00" in value:
@@ -40,6 +41,7 @@ class MySQLEngine(Engine):
 
     dialect = "mysql"
     collation = "utf8mb4_nopad_bin"
+    indexed = True
 
     def placeholder(self) -> exp.Expression:
         return exp.var("%s")  # PyMySQL's paramstyle

@@ -166,6 +166,33 @@ def engine_tables(schema: Schema, dialect: str, *, collation: str | None = None)
                                                         expressions=definitions))
 
 
+# What the compiled SQL looks facts up by: each contact's rows, from the start of a window. Numbers and times
+# only, so that MySQL needs no prefix length for text. Created after the rows are loaded (faster than
+# maintaining them row by row); PostgreSQL and SQLite use them for the grouped subqueries of every
+# aggregate (docs/performance.md).
+ENGINE_INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "customers": (("customer_id",),),
+    "customer_tags": (("customer_id",),),
+    "orders": (("customer_id", "created_at"), ("order_id",)),
+    "order_items": (("order_id",),),
+    "refunds": (("customer_id", "created_at"),),
+    "events": (("customer_id", "occurred_at"),),
+    "list_members": (("customer_id",), ("list_id",)),
+}
+
+
+def index_statements(schema: Schema) -> Iterator[exp.Create]:
+    """CREATE INDEX for the lookups in `ENGINE_INDEXES`, named after the physical table and columns."""
+    for logical, indexes in ENGINE_INDEXES.items():
+        mapped = schema.tables[logical]
+        for columns in indexes:
+            physical = [mapped.column(name) for name in columns]
+            name = "_".join([mapped.name, *physical, "idx"])
+            yield exp.Create(kind="INDEX", this=exp.Index(
+                this=ident(name), table=exp.Table(this=ident(mapped.name)),
+                params=exp.IndexParameters(columns=[exp.column(c, quoted=True) for c in physical])))
+
+
 def drop_statements(schema: Schema) -> Iterator[exp.Drop]:
     for logical in COLUMNS:
         yield exp.Drop(kind="TABLE", exists=True, tables=[exp.Table(this=ident(schema.tables[logical].name))])

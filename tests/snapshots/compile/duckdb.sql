@@ -448,12 +448,17 @@ LEFT JOIN (
       0
     ) AS "value"
   FROM "events" AS "m1_e2"
+  INNER JOIN "customers" AS "p3"
+    ON "p3"."customer_id" = "m1_e2"."customer_id"
   WHERE
-    "m1_e2"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-    AND (
-      "m1_e2"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
-      AND "m1_e2"."type" IN ('open', 'click', 'conversion')
+    (
+      "m1_e2"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+      AND (
+        "m1_e2"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+        AND "m1_e2"."type" IN ('open', 'click', 'conversion')
+      )
     )
+    AND "p3"."country" = 'France'
   GROUP BY
     "m1_e2"."customer_id"
 ) AS "m1"

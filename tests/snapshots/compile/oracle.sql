@@ -449,10 +449,19 @@ LEFT JOIN (
     ) AS "value"
   FROM "events" "m1_e2"
   WHERE
-    "m1_e2"."occurred_at" <= TO_TIMESTAMP('2026-08-31 10:00:00.000000', 'YYYY-MM-DD HH24:MI:SS.FF6')
-    AND (
-      "m1_e2"."occurred_at" > TO_TIMESTAMP('2026-02-28 10:00:00.000000', 'YYYY-MM-DD HH24:MI:SS.FF6')
-      AND "m1_e2"."type" IN ('open', 'click', 'conversion')
+    (
+      "m1_e2"."occurred_at" <= TO_TIMESTAMP('2026-08-31 10:00:00.000000', 'YYYY-MM-DD HH24:MI:SS.FF6')
+      AND (
+        "m1_e2"."occurred_at" > TO_TIMESTAMP('2026-02-28 10:00:00.000000', 'YYYY-MM-DD HH24:MI:SS.FF6')
+        AND "m1_e2"."type" IN ('open', 'click', 'conversion')
+      )
+    )
+    AND "m1_e2"."customer_id" IN (
+      SELECT
+        "p3"."customer_id"
+      FROM "customers" "p3"
+      WHERE
+        "p3"."country" = 'France'
     )
   GROUP BY
     "m1_e2"."customer_id"

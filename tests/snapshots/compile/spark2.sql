@@ -449,10 +449,19 @@ LEFT JOIN (
     ) AS `value`
   FROM `events` AS `m1_e2`
   WHERE
-    `m1_e2`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-    AND (
-      `m1_e2`.`occurred_at` > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
-      AND `m1_e2`.`type` IN ('open', 'click', 'conversion')
+    (
+      `m1_e2`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+      AND (
+        `m1_e2`.`occurred_at` > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+        AND `m1_e2`.`type` IN ('open', 'click', 'conversion')
+      )
+    )
+    AND `m1_e2`.`customer_id` IN (
+      SELECT
+        `p3`.`customer_id`
+      FROM `customers` AS `p3`
+      WHERE
+        `p3`.`country` = 'France'
     )
   GROUP BY
     `m1_e2`.`customer_id`
