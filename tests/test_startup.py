@@ -1,11 +1,15 @@
 """What keeps `rare` quick to start (docs/performance.md, "Start-up"), checked without timing anything:
 
 - the parser cache: the grammar's tables are saved once and loaded by later processes, and a damaged,
-  stale or unwritable cache never breaks parsing.
+  stale or unwritable cache never breaks parsing;
+- the import discipline: each command imports what it needs and no more. `rare compile` never loads the
+  store's engine (DuckDB), the terminal libraries (rich, prompt_toolkit) or the server drivers; `rare
+  --help` loads neither the compiler (sqlglot) nor the parser (lark); `import rare_dsl` loads nothing.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,6 +18,7 @@ from pathlib import Path
 import lark
 import pytest
 
+import rare_dsl
 from rare_dsl.syntax import grammar_cache
 from rare_dsl.syntax.parser import _LARK_OPTIONS
 
@@ -126,3 +131,85 @@ def test_rare_works_the_same_with_a_cold_a_warm_and_a_damaged_cache(tmp_path: Pa
     runs.append(rare("check", "-e", "contry = 1", cache=cache, cwd=tmp_path))
     assert [(r.returncode, r.stdout, r.stderr) for r in runs] == [(1, runs[0].stdout, "")] * 3
     assert "RD101" in runs[0].stdout
+
+
+# ------------------------------------------------------------------------------------- import discipline
+
+# Never needed to compile a rule: the store's engine, the terminal libraries, the server drivers, CSV
+# import's address validation, the test-only libraries.
+NOT_FOR_COMPILING = {"duckdb", "rich", "prompt_toolkit", "pygments", "psycopg", "pymysql", "email_validator",
+                     "hypothesis", "pytest"}
+WATCHED = NOT_FOR_COMPILING | {"sqlglot", "lark", "platformdirs"}
+
+_PROBE = """
+import contextlib, io, json, sys
+from rare_dsl.cli import main
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    code = main(sys.argv[1:])
+loaded = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(sys.stdin.read())))
+print(json.dumps({"code": code, "loaded": loaded}))
+"""
+
+
+def loaded_by(*args: str, cwd: Path) -> tuple[int, set[str]]:
+    """The watched top-level packages a fresh `rare ARGS` process has imported when it is done."""
+    done = subprocess.run([sys.executable, "-c", _PROBE, *args], input=json.dumps(sorted(WATCHED)),
+                          capture_output=True, text=True, cwd=cwd, timeout=120, check=True)
+    result = json.loads(done.stdout.splitlines()[-1])
+    return result["code"], set(result["loaded"])
+
+
+def test_rare_compile_loads_only_the_compiler(tmp_path: Path):
+    code, loaded = loaded_by("compile", "-e", RULE, "--dialect", "duckdb", cwd=tmp_path)
+    assert code == 0
+    assert loaded & NOT_FOR_COMPILING == set()
+    assert {"sqlglot", "lark"} <= loaded
+
+
+@pytest.mark.parametrize("args", [
+    pytest.param(["--help"], id="help"),
+    pytest.param(["compile", "--help"], id="compile --help"),
+    pytest.param(["demo", "--help"], id="demo --help"),
+])
+def test_help_loads_neither_the_compiler_nor_the_parser(tmp_path: Path, args: list[str]):
+    code, loaded = loaded_by(*args, cwd=tmp_path)
+    assert code == 0
+    assert loaded == set()
+
+
+@pytest.mark.parametrize("args", [
+    pytest.param(["check", str(EXAMPLES)], id="check"),
+    pytest.param(["check", "-e", RULE], id="check -e"),
+    pytest.param(["fmt", "--check", str(EXAMPLES)], id="fmt --check"),
+    pytest.param(["segments", str(EXAMPLES)], id="segments"),
+])
+def test_checking_and_formatting_load_no_compiler(tmp_path: Path, args: list[str]):
+    code, loaded = loaded_by(*args, cwd=tmp_path)
+    assert code == 0
+    assert loaded <= {"lark", "platformdirs"}
+
+
+def test_importing_the_package_loads_nothing_until_a_name_is_used(tmp_path: Path):
+    probe = ("import sys, rare_dsl; print(sorted(m for m in sys.modules if m.startswith(('rare_dsl', 'sqlglot', "
+             "'lark', 'duckdb'))))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                          check=True)
+    assert done.stdout.strip() == "['rare_dsl']"
+
+
+def test_the_public_names_are_still_there():
+    for name in rare_dsl.__all__:
+        assert getattr(rare_dsl, name) is not None
+    assert set(rare_dsl.__all__) <= set(dir(rare_dsl))
+    with pytest.raises(AttributeError):
+        rare_dsl.no_such_name  # noqa: B018
+
+
+def test_check_is_the_function_even_when_the_module_was_imported_first(tmp_path: Path):
+    # Importing the submodule `rare_dsl.check` sets the package's attribute of that name; the package keeps
+    # the public function instead, as it did when it imported everything up front.
+    probe = ("import rare_dsl.check, rare_dsl.compiler\nfrom rare_dsl import check\nimport rare_dsl\n"
+             "print(callable(check), check is rare_dsl.check, check.__module__)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                          check=True)
+    assert done.stdout.split() == ["True", "True", "rare_dsl.check"]
