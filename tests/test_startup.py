@@ -116,6 +116,19 @@ def test_a_cache_folder_that_cannot_be_written_is_no_cache(tmp_path: Path, monke
     assert list(tmp_path.iterdir()) == [blocker]  # and no temporary file left behind
 
 
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="platformdirs itself answers there")
+@pytest.mark.parametrize("xdg", [None, "/somewhere/cache", "relative/cache", ""])
+def test_the_cache_folder_is_the_one_platformdirs_names(monkeypatch: pytest.MonkeyPatch, xdg: str | None):
+    import platformdirs
+
+    monkeypatch.delenv(grammar_cache.ENVIRONMENT, raising=False)
+    if xdg is None:
+        monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    else:
+        monkeypatch.setenv("XDG_CACHE_HOME", xdg)
+    assert grammar_cache.cache_dir() == Path(platformdirs.user_cache_dir("rare-dsl", appauthor=False))
+
+
 def rare(*args: str, cache: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, grammar_cache.ENVIRONMENT: str(cache)}
     return subprocess.run([sys.executable, "-m", "rare_dsl", *args], capture_output=True, text=True, env=env,

@@ -7,7 +7,7 @@ every `rare` command before this cache. It is built once, saved with lark's own 
 We manage the file rather than pass `cache=PATH` to lark because lark writes its cache in place: two
 processes starting together could read each other's half-written file. Here:
 
-- the file lives in the user's cache folder (`platformdirs.user_cache_dir`, `~/.cache/rare-dsl` on Linux;
+- the file lives in the user's cache folder (`~/.cache/rare-dsl` on Linux, see `cache_dir`;
   `$RARE_CACHE_DIR` overrides it), never next to the package, so a read-only install works, and never in a
   shared temporary folder where another user could plant a pickle;
 - its name carries a digest of everything the tables depend on (the grammar text, the options, lark's
@@ -52,10 +52,16 @@ def load_parser(grammar: str, options: dict[str, Any]) -> lark.Lark:
 
 
 def cache_dir() -> Path:
-    """`$RARE_CACHE_DIR`, else `rare-dsl` in the user's cache folder (XDG_CACHE_HOME on Linux)."""
+    """`$RARE_CACHE_DIR`, else `rare-dsl` in the user's cache folder: `$XDG_CACHE_HOME` or `~/.cache` on
+    Linux and the other Unixes, what platformdirs says on macOS and Windows."""
     if os.environ.get(ENVIRONMENT):
         return Path(os.environ[ENVIRONMENT])
-    import platformdirs  # only here: the cache folder is all it is needed for
+    if sys.platform not in ("darwin", "win32"):
+        # The XDG rule, as platformdirs applies it (a relative XDG_CACHE_HOME is ignored), without importing
+        # platformdirs: on Linux it would bring in tempfile and more, several milliseconds of every start.
+        xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+        return Path(xdg if os.path.isabs(xdg) else os.path.expanduser("~/.cache")) / "rare-dsl"
+    import platformdirs
 
     return Path(platformdirs.user_cache_dir("rare-dsl", appauthor=False))
 
