@@ -1,6 +1,6 @@
 """How fast `rare` starts: a few commands, each run as a fresh process, median wall-clock time of N runs.
 
-    python bench/startup.py [--runs 20] [--python PATH]
+    python bench/startup.py [--runs 20] [--python PATH ...] [--realtime]
 
 The commands run with the interpreter given (default: this one) and the `rare` script next to it, on the
 repository's `examples/`. One untimed run of each command comes first, so the operating system's file
@@ -36,6 +36,8 @@ def commands(python: str) -> dict[str, list[str]]:
     rare = str(Path(python).with_name("rare"))
     return {
         "python -c pass": [python, "-c", "pass"],
+        # What any compilation to DuckDB imports, whoever does it: the floor under `rare compile`.
+        "python -c 'import sqlglot.dialects.duckdb'": [python, "-c", "import sqlglot.dialects.duckdb"],
         "python -c 'import rare_dsl'": [python, "-c", "import rare_dsl"],
         "rare --help": [rare, "--help"],
         f"rare compile -e '{RULE}' --dialect duckdb": [rare, "compile", "-e", RULE, "--dialect", "duckdb"],
@@ -64,25 +66,36 @@ def run_once(argv: list[str]) -> tuple[float, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20, help="timed runs of each command (default 20)")
-    parser.add_argument("--python", default=sys.executable, help="the interpreter whose `rare` to time")
+    parser.add_argument("--python", action="append", metavar="PATH",
+                        help="an interpreter whose `rare` to time (default: this one); give several to compare "
+                             "installs, their runs interleaved")
+    parser.add_argument("--realtime", action="store_true",
+                        help="run each command with `chrt -f 50` (root, Linux), so the other processes of a "
+                             "shared machine do not preempt it")
     args = parser.parse_args()
-    todo = commands(args.python)
-    for argv in todo.values():  # warm-up: file cache, parser cache
+    pythons = args.python or [sys.executable]
+    prefix = ["chrt", "-f", "50"] if args.realtime else []
+    todo = {(name, python): prefix + argv for python in pythons for name, argv in commands(python).items()}
+    for argv in todo.values():  # warm-up: file cache, bytecode, parser cache
         run_once(argv)
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in todo}
+    times: dict[tuple[str, str], list[tuple[float, float]]] = {key: [] for key in todo}
     load_before = os.getloadavg()[0]
     for _ in range(args.runs):
-        for name, argv in todo.items():
-            times[name].append(run_once(argv))
+        for key, argv in todo.items():
+            times[key].append(run_once(argv))
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"load average {load_before:.1f} → {os.getloadavg()[0]:.1f}; {args.runs} runs each\n")
-    print("| command | median ms | min ms | max ms | median CPU ms |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for name, samples in times.items():
-        wall = [w * 1000 for w, _ in samples]
-        cpu = [c * 1000 for _, c in samples]
-        print(f"| `{name}` | {statistics.median(wall):.0f} | {min(wall):.0f} | {max(wall):.0f} "
-              f"| {statistics.median(cpu):.0f} |")
+          f"load average {load_before:.1f} → {os.getloadavg()[0]:.1f}; {args.runs} runs each"
+          f"{', chrt -f 50' if args.realtime else ''}; median wall-clock ms (median CPU ms)\n")
+    print("| command | " + " | ".join(f"`{python}`" for python in pythons) + " |")
+    print("| --- |" + " ---: |" * len(pythons))
+    for name in commands(pythons[0]):
+        cells = []
+        for python in pythons:
+            samples = times[(name, python)]
+            wall = statistics.median(w for w, _ in samples) * 1000
+            cpu = statistics.median(c for _, c in samples) * 1000
+            cells.append(f"{wall:.0f} ({cpu:.0f})")
+        print(f"| `{name}` | " + " | ".join(cells) + " |")
     return 0
 
 
