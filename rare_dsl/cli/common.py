@@ -10,7 +10,6 @@ import os
 import re
 import stat
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -126,6 +125,8 @@ def unreadable(name: str, why: str) -> Diagnostic:
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace a file's content all at once: a temporary file in the same folder, then `os.replace`, so a
     crash or a full disk leaves either the old file or the new one, never half of one."""
+    import tempfile  # here, not at the top: most commands write no file, and it costs milliseconds to import
+
     mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else None
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -14,7 +14,7 @@ _SIZE = re.compile(r"^\s*(\d[\d_,]*)\s*([kKmM]?)\s*$")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    from rare_dsl.store.demo import DEFAULT_CONTACTS, DEFAULT_SEED
+    from rare_dsl.store.defaults import DEFAULT_CONTACTS, DEFAULT_SEED
 
     demo = commands.add_parser(
         "demo", help="fill the store with a demo shop: contacts, orders, campaigns, engagement",
@@ -35,7 +35,7 @@ def _size(text: str) -> int:
     match = _SIZE.match(text)
     if not match:
         raise argparse.ArgumentTypeError(f"not a number of contacts: {text!r} (for example 100000, 250k or 1M)")
-    from rare_dsl.store.demo import MAX_CONTACTS
+    from rare_dsl.store.defaults import MAX_CONTACTS
 
     number = int(match.group(1).replace("_", "").replace(",", ""))
     number *= {"": 1, "k": 1_000, "m": 1_000_000}[match.group(2).lower()]

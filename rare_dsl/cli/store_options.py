@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from rare_dsl.cli.common import EXIT_FAILED, UsageError
+from rare_dsl.store.errors import StoreError  # a small module: the store package loads DuckDB only on demand
 
 if TYPE_CHECKING:
     from rare_dsl.schema import Schema
@@ -45,33 +46,43 @@ def reports_store_errors(run: Run) -> Run:
 
     @functools.wraps(run)
     def wrapped(args: argparse.Namespace) -> int:
-        import duckdb
-
-        from rare_dsl.store import StoreError
-        from rare_dsl.store.queries import Cancelled
-
         try:
             return run(args)
-        except StoreError as error:
-            if error.usage:
-                raise UsageError(error.message + (f"; {error.hint}" if error.hint else "")) from None
-            _say(args, error.message, error.hint)
-            return EXIT_FAILED
-        except (duckdb.InterruptException, KeyboardInterrupt, Cancelled):
-            _say(args, "interrupted; the store is as it was")
-            return EXIT_INTERRUPTED
-        except RuntimeError as error:
-            # DuckDB's Python client turns Ctrl-C during a query into RuntimeError("Query interrupted").
-            if "interrupted" not in str(error).lower():
+        except BaseException as error:
+            code = _store_failure(args, error)
+            if code is None:
                 raise
-            _say(args, "interrupted; the store is as it was")
-            return EXIT_INTERRUPTED
-        except (duckdb.IOException, duckdb.OutOfMemoryException) as error:
-            _say(args, f"the store could not do it: {str(error).splitlines()[0]}; the store is as it was",
-                 "check the free disk space and memory")
-            return EXIT_FAILED
+            return code
 
     return wrapped
+
+
+def _loaded(module: str, name: str) -> type[BaseException] | tuple[()]:
+    """The exception class `name` of `module` when that module is loaded, else an empty tuple (which no
+    exception is an instance of). An exception can only come from a module that was imported, so looking
+    its class up this way spares `rare segments` without `--db` importing DuckDB just to name its errors."""
+    found = sys.modules.get(module)
+    return getattr(found, name) if found is not None else ()
+
+
+def _store_failure(args: argparse.Namespace, error: BaseException) -> int | None:
+    """The exit code of a store failure, reported; None for any other exception (raised on)."""
+    if isinstance(error, StoreError):
+        if error.usage:
+            raise UsageError(error.message + (f"; {error.hint}" if error.hint else "")) from None
+        _say(args, error.message, error.hint)
+        return EXIT_FAILED
+    interrupted = (KeyboardInterrupt, _loaded("duckdb", "InterruptException"),
+                   _loaded("rare_dsl.store.queries", "Cancelled"))
+    # DuckDB's Python client turns Ctrl-C during a query into RuntimeError("Query interrupted").
+    if isinstance(error, interrupted) or (isinstance(error, RuntimeError) and "interrupted" in str(error).lower()):
+        _say(args, "interrupted; the store is as it was")
+        return EXIT_INTERRUPTED
+    if isinstance(error, (_loaded("duckdb", "IOException"), _loaded("duckdb", "OutOfMemoryException"))):
+        _say(args, f"the store could not do it: {str(error).splitlines()[0]}; the store is as it was",
+             "check the free disk space and memory")
+        return EXIT_FAILED
+    return None
 
 
 def _say(args: argparse.Namespace, message: str, hint: str | None = None) -> None:

@@ -8,10 +8,38 @@
   for `rare count` and its siblings and for the REPL (imported on demand: it imports the compiler).
 
 List operations live in `rare_dsl.lists`; they take an open `Store`.
+
+The names below are imported on first use (PEP 562): importing a light submodule such as
+`rare_dsl.store.defaults` or `rare_dsl.store.location` does not load DuckDB.
 """
 
-from rare_dsl.store.connection import DEFAULT_WAIT, Store
-from rare_dsl.store.errors import StoreError, StoreLocked
-from rare_dsl.store.location import DEFAULT_FILE, ENVIRONMENT, Location, locate
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rare_dsl.store.connection import DEFAULT_WAIT, Store
+    from rare_dsl.store.errors import StoreError, StoreLocked
+    from rare_dsl.store.location import DEFAULT_FILE, ENVIRONMENT, Location, locate
 
 __all__ = ["DEFAULT_FILE", "DEFAULT_WAIT", "ENVIRONMENT", "Location", "Store", "StoreError", "StoreLocked", "locate"]
+
+_LAZY = {
+    "DEFAULT_WAIT": "connection", "Store": "connection",
+    "StoreError": "errors", "StoreLocked": "errors",
+    "DEFAULT_FILE": "location", "ENVIRONMENT": "location", "Location": "location", "locate": "location",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -28,11 +28,9 @@ from sqlglot import exp
 from rare_dsl.schema import Schema
 from rare_dsl.store import shop, tables
 from rare_dsl.store.connection import Store
+from rare_dsl.store.defaults import DEFAULT_CONTACTS, DEFAULT_SEED, MAX_CONTACTS
 from rare_dsl.store.errors import StoreError
 
-DEFAULT_CONTACTS = 100_000
-DEFAULT_SEED = 1
-MAX_CONTACTS = 10_000_000
 HISTORY_YEARS = 3  # weekly campaigns and most orders; contacts sign up over up to four years
 SLOTS = 10_000  # resolution of weighted choices: a weight below 1/10,000 of its table is never drawn
 

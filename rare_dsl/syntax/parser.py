@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import pkgutil
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from importlib import resources
 from typing import Any
 
 import lark
@@ -22,6 +22,7 @@ from lark import Token, Transformer_NonRecursive, v_args
 
 from rare_dsl.diagnostics import Diagnostic, RuleError, Source, Span, suggest
 from rare_dsl.syntax import ast
+from rare_dsl.syntax.grammar_cache import load_parser
 
 MAX_SOURCE_CHARS = 1_000_000
 MAX_DEPTH = 128
@@ -29,17 +30,24 @@ MAX_DEPTH = 128
 _Parsed = tuple[Any, list[Diagnostic]]
 
 
+# How the grammar's parser is built; part of the parser cache's key, since other options give other tables.
+_LARK_OPTIONS: dict[str, Any] = {
+    "parser": "lalr",
+    "lexer": "contextual",
+    "propagate_positions": True,
+    "maybe_placeholders": True,
+    "start": ["rule_text", "rule_file"],
+}
+
+
 @functools.cache
 def _lark() -> lark.Lark:
-    text = resources.files("rare_dsl").joinpath("grammar", "rare.lark").read_text(encoding="utf-8")
-    return lark.Lark(
-        text,
-        parser="lalr",
-        lexer="contextual",
-        propagate_positions=True,
-        maybe_placeholders=True,
-        start=["rule_text", "rule_file"],
-    )
+    """The grammar's parser, once per process; its tables come from the parser cache (`grammar_cache`)
+    rather than from a fresh LALR analysis whenever they can."""
+    # pkgutil rather than importlib.resources, which imports zipfile and tempfile: 10 to 20 ms of every start.
+    data = pkgutil.get_data("rare_dsl", "grammar/rare.lark")
+    assert data is not None, "the grammar ships in the package"
+    return load_parser(data.decode("utf-8").replace("\r\n", "\n"), _LARK_OPTIONS)
 
 
 # ---------------------------------------------------------------------------------------------- public
