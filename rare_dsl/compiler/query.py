@@ -15,6 +15,9 @@ constants is a semi-join on the filtered facts:
   HAVING NOT COALESCE(pred, FALSE)) AS x WHERE x.customer_id = c.customer_id)`; the set is uncorrelated,
   so every engine computes it once (see `exists`).
 
+An AND's conditions on the contact's own fields are copied into the fact subqueries of its other operands
+(`restrict`), so that only the facts of contacts that can still match are grouped.
+
 Boolean measures (`purchased`, `in_list`, `in_segment`) are the same shapes without HAVING. Any other use
 of a measure (two measures in one comparison, arithmetic with a field, ranking) reads it from a
 `LEFT JOIN (SELECT customer_id, agg AS value FROM facts WHERE filters GROUP BY customer_id) AS mN`,
