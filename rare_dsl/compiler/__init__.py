@@ -9,6 +9,7 @@ Everything it refuses is an `UnsupportedDialect`, a `RuleError` with an RD301 or
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ class CompiledSegment:
     as_of: dt.datetime | None = None  # naive UTC; None for live mode
 
 
+@functools.cache
 def dialects() -> tuple[str, ...]:
     """Every dialect name sqlglot knows, in its own order."""
     return tuple(d.value for d in Dialects if d.value)
