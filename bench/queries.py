@@ -12,13 +12,16 @@ process:
   EXCEPT, the way PostHog compiles cohorts.
 
 Hand-written SQL is PostgreSQL text transpiled by sqlglot for each engine; `${as_of}`, `${ago_6mo}`... are
-the anchored instants (`WINDOWS`). Every query is first run as `SELECT COUNT(*), SUM(customer_id)` and all
-shapes of a rule must agree on both numbers (a wrong shape cannot hide behind a matching count); a
-mismatch is printed loudly and the command exits 1. Then each is timed as `SELECT COUNT(*) FROM (...)`:
-one warm-up, the median of --runs.
+the anchored instants (`WINDOWS`). Money is summed as double precision, as the compiled SQL sums it, so a
+boundary such as `spent(1y) > 500` reads the same in every shape. Every query is first run as
+`SELECT COUNT(*), SUM(customer_id)` and all shapes of a rule must agree on both numbers (a wrong shape
+cannot hide behind a matching count); a mismatch is printed loudly and the command exits 1. Then each is
+timed as `SELECT COUNT(*) FROM (...)`: one warm-up, the median of --runs, the shapes of a rule interleaved.
+A query still running after --timeout seconds is interrupted and shown as a timeout (its ratios become
+bounds), so one bad plan cannot hold the run for many minutes.
 
     python bench/queries.py [--keep DIR] [--runs 5] [--engines duckdb sqlite postgres] [--quick]
-                            [--markdown FILE] [--postgres URL]
+                            [--markdown FILE] [--postgres URL] [--timeout 30] [--rules ID ...]
 
 Engines: DuckDB on stores of 1,000,000 and 100,000 contacts; SQLite and PostgreSQL with the 100,000-contact
 shop copied in by `rare load`'s machinery (`rare_dsl.engines.copy.copy_tables`), plus the indexes a shop's
@@ -43,6 +46,7 @@ import string
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -266,15 +270,22 @@ def postgres_database(url: str, source: Path, say: Callable[[str], None]) -> Ite
 # -------------------------------------------------------------------------------------------- measuring
 
 
+class TimedOut(Exception):
+    """A query ran past --timeout and was interrupted."""
+
+
 @dataclass
 class Timed:
     name: str
     sql: str
-    checksum: tuple[int, int] = (0, 0)  # (rows, sum of customer ids)
+    checksum: tuple[int, int] | None = None  # (rows, sum of customer ids); None when it timed out
     times: list[float] = field(default_factory=list)  # ms
+    timed_out: bool = False
 
     @property
     def median(self) -> float:
+        if self.timed_out:
+            return float("inf")
         return statistics.median(self.times) if self.times else float("nan")
 
 
@@ -290,13 +301,43 @@ class Result:
     def winner(self) -> Timed:
         return min(self.best, key=lambda t: t.median)
 
+    @property
+    def matched(self) -> int | None:
+        return next((q.checksum[0] for q in (self.compiled, *self.best, self.peer) if q.checksum), None)
 
-def checksum(engine: Engine, sql: str) -> tuple[int, int]:
-    row = engine.execute(f"SELECT COUNT(*), SUM(customer_id) FROM ({sql}) AS q")[0]
+
+def interrupt(engine: Engine) -> None:
+    """Stop the statement the engine is running, from another thread."""
+    if engine.dialect == "postgres":
+        engine.connection.cancel()
+    else:  # sqlite3 and duckdb connections both have interrupt()
+        engine.connection.interrupt()
+
+
+def execute(engine: Engine, sql: str, timeout: float | None) -> list[tuple[Any, ...]]:
+    """engine.execute, interrupted after `timeout` seconds: one bad plan (PostgreSQL nesting loops over
+    grouped subqueries it expects one row from) must not hold the whole benchmark for many minutes."""
+    if timeout is None:
+        return engine.execute(sql)
+    timer = threading.Timer(timeout, interrupt, (engine,))
+    timer.start()
+    started = time.perf_counter()
+    try:
+        return engine.execute(sql)
+    except Exception:
+        if time.perf_counter() - started >= timeout:
+            raise TimedOut from None
+        raise
+    finally:
+        timer.cancel()
+
+
+def checksum(engine: Engine, sql: str, timeout: float | None = None) -> tuple[int, int]:
+    row = execute(engine, f"SELECT COUNT(*), SUM(customer_id) FROM ({sql}) AS q", timeout)[0]
     return int(row[0]), int(row[1] or 0)
 
 
-def run_rule(engine: Engine, rule_id: str, rule: str, runs: int) -> Result:
+def run_rule(engine: Engine, rule_id: str, rule: str, runs: int, timeout: float | None = None) -> Result:
     dialect = engine.dialect
     compiled = Timed("compiled", rare_dsl.compile(rule, dialect=dialect, as_of=AS_OF).sql)
     best = [Timed(s.name, s.sql) for s in shapes("best", rule_id, dialect)]
@@ -306,15 +347,27 @@ def run_rule(engine: Engine, rule_id: str, rule: str, runs: int) -> Result:
     peer = peers[0]
     queries = [compiled, *best, peer]
     for query in queries:  # also the warm-up
-        query.checksum = checksum(engine, query.sql)
+        try:
+            query.checksum = checksum(engine, query.sql, timeout)
+        except TimedOut:
+            query.timed_out = True
+    # Every shape that finished against the compiled SQL (or, when that timed out, the first that finished).
+    reference = next((q for q in queries if q.checksum is not None), compiled)
     mismatches = [f"{rule_id} on {dialect}: {q.name} gives {q.checksum[0]:,} contacts (id sum {q.checksum[1]}), "
-                  f"compiled {compiled.checksum[0]:,} (id sum {compiled.checksum[1]})"
-                  for q in queries[1:] if q.checksum != compiled.checksum]
+                  f"{reference.name} {reference.checksum[0]:,} (id sum {reference.checksum[1]})"
+                  for q in queries if q.checksum is not None and reference.checksum is not None
+                  and q.checksum != reference.checksum]
     # Interleaved, so that a burst of load from another process falls on every shape alike.
     for _ in range(runs):
         for query in queries:
+            if query.timed_out:
+                continue
             started = time.perf_counter()
-            engine.execute(f"SELECT COUNT(*) FROM ({query.sql}) AS q")
+            try:
+                execute(engine, f"SELECT COUNT(*) FROM ({query.sql}) AS q", timeout)
+            except TimedOut:
+                query.timed_out = True
+                continue
             query.times.append((time.perf_counter() - started) * 1000)
     return Result(rule_id, compiled, best, peer, mismatches)
 
@@ -333,34 +386,51 @@ def verify(engine: Engine, rule_ids: Sequence[str] | None = None) -> list[str]:
 
 
 def ms(value: float) -> str:
+    if value == float("inf"):
+        return "timeout"
     return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
 
 
-def engine_table(target: Target, results: list[Result]) -> list[str]:
+def ratio(a: Timed, b: Timed, timeout: float | None) -> tuple[float, str]:
+    """a's median over b's; a timed-out query counts as the timeout (so the ratio is a bound, shown > or <)."""
+    limit = (timeout or 0) * 1000
+    x, y = (limit if t.timed_out else t.median for t in (a, b))
+    if a.timed_out and b.timed_out:
+        return float("nan"), "both timeout"
+    value = x / y
+    return value, (">" if a.timed_out else "<" if b.timed_out else "") + f"{value:.2f}"
+
+
+def engine_table(target: Target, results: list[Result], timeout: float | None) -> list[str]:
     lines = [f"### {target.label} ({target.contacts:,} contacts, {target.engine.version()})", "",
              "| rule | contacts matched | compiled ms | best ms | peer ms | compiled/best | compiled/peer "
              "| best shape |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     ratios, beats = [], 0
     for result in results:
-        best, compiled, peer = result.winner, result.compiled.median, result.peer.median
-        ratios.append((compiled / best.median, result.rule_id))
-        beats += compiled < peer
+        best, compiled, peer = result.winner, result.compiled, result.peer
+        to_best, to_best_text = ratio(compiled, best, timeout)
+        _, to_peer_text = ratio(compiled, peer, timeout)
+        ratios.append((to_best, to_best_text, result.rule_id))
+        beats += compiled.median < peer.median
+        matched = f"{result.matched:,}" if result.matched is not None else "?"
         flag = " **MISMATCH**" if result.mismatches else ""
-        lines.append(f"| `{result.rule_id}` | {result.compiled.checksum[0]:,}{flag} | {ms(compiled)} | "
-                     f"{ms(best.median)} | {ms(peer)} | {compiled / best.median:.2f} | {compiled / peer:.2f} | "
-                     f"{best.name} |")
-    worst = max(ratios)
+        lines.append(f"| `{result.rule_id}` | {matched}{flag} | {ms(compiled.median)} | {ms(best.median)} | "
+                     f"{ms(peer.median)} | {to_best_text} | {to_peer_text} | {best.name} |")
+    known = [r for r in ratios if r[0] == r[0]]  # not NaN
+    worst = max(known) if known else (float("nan"), "?", "?")
     # Every hand-written shape's median, so the compiler's author sees which shape wins where, and by what.
     details = [f"- `{r.rule_id}`: " + ", ".join(f"{t.name} {ms(t.median)}"
                                                  for t in sorted(r.best, key=lambda t: t.median))
+               + f"; compiled {ms(r.compiled.median)}, peer {ms(r.peer.median)}"
                for r in results]
-    lines += ["", f"- compiled/best: median {statistics.median(r for r, _ in ratios):.2f}, worst {worst[0]:.2f} "
-                  f"(`{worst[1]}`)",
+    lines += ["", f"- compiled/best: median {statistics.median(r[0] for r in known):.2f}, worst {worst[1]} "
+                  f"(`{worst[2]}`)",
               f"- compiled beats peer on {beats} of {len(results)} rules",
               "- compiled count, median over the rules: "
               f"{ms(statistics.median(r.compiled.median for r in results))} ms",
-              "", "Hand-written shapes, median ms, fastest first:", "", *details, ""]
+              f"- timeout {timeout:g} s per query" if timeout else "- no timeout",
+              "", "Every shape, median ms, hand-written ones fastest first:", "", *details, ""]
     return lines
 
 
@@ -429,6 +499,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--postgres", metavar="URL", default=DEFAULT_POSTGRES,
                         help="a server where a database may be created (and dropped)")
     parser.add_argument("--rules", nargs="+", metavar="ID", help="only these rules of the suite")
+    parser.add_argument("--timeout", type=float, default=30.0,
+                        help="seconds before a query is interrupted and reported as a timeout (0: none)")
     args = parser.parse_args(argv)
     runs = args.runs if args.runs is not None else (2 if args.quick else 5)
     rules = [(i, r) for i, r in RULES if not args.rules or i in args.rules]
@@ -461,12 +533,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             results = []
             for rule_id, rule in rules:
                 say(f"{target.label}: {rule_id}")
-                result = run_rule(target.engine, rule_id, rule, runs)
+                result = run_rule(target.engine, rule_id, rule, runs, args.timeout or None)
                 for line in result.mismatches:
                     say(f"!!! MISMATCH !!! {target.label}: {line}")
                 failed += result.mismatches
                 results.append(result)
-            table = engine_table(target, results)
+            table = engine_table(target, results, args.timeout or None)
             print("\n".join(table), flush=True)
             report += table
     for part in (compile_latency(200), cold_start()):

@@ -11,3 +11,10 @@ SELECT c.customer_id FROM customers AS c
 LEFT JOIN (SELECT DISTINCT o.customer_id FROM orders AS o WHERE o.created_at <= '${as_of}') AS o
   ON o.customer_id = c.customer_id
 WHERE o.customer_id IS NULL
+-- shape: anti_grouped
+-- The contacts who ordered, one row each, before the anti-join: PostgreSQL hashes 14,000 ids instead of
+-- 200,000 orders.
+SELECT c.customer_id FROM customers AS c
+WHERE NOT EXISTS (
+  SELECT 1 FROM (SELECT o.customer_id FROM orders AS o WHERE o.created_at <= '${as_of}' GROUP BY o.customer_id) AS x
+  WHERE x.customer_id = c.customer_id)
