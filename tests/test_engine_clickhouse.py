@@ -18,12 +18,14 @@ import pytest
 from engine_helpers import RULES_RUN
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_compile import LIVE_DURATIONS, _instants
 from test_differential import DATA, SEGMENTS, SETTINGS, checked, rules
 from test_engines import TRAPS, same_members, unavailable
 
 from rare_dsl import testdata
 from rare_dsl.cli import main
-from rare_dsl.compiler import compile
+from rare_dsl.compiler import calendar, compile
+from rare_dsl.compiler.dialects import ClickHouse
 from rare_dsl.engines import Engine, EngineError, connect
 from rare_dsl.engines.clickhouse import ClickHouseError
 from rare_dsl.evaluate import evaluate
@@ -184,6 +186,25 @@ def test_unmatched_left_join_rows_are_missing_values(path: Path, engine: Engine,
             members(strict, text, as_of, False, data=STRICT_DATA, generated=False)
     finally:
         strict.close()
+
+
+def test_live_arithmetic_clamps_like_the_calendar(engine: Engine) -> None:
+    """`now64(6, 'UTC') - INTERVAL n MONTH` clamps a day the target month lacks, for every day of 450 and the
+    month ends of three years (the clock replaced by each instant, in the clock's type)."""
+    target = ClickHouse("clickhouse")
+    clock = target.now().sql(dialect="clickhouse")
+    assert clock == "now64(6, 'UTC')"
+    literals = {instant: target.timestamp(instant).sql(dialect="clickhouse") for instant in _instants()}
+    cases: list[tuple[str, dt.datetime]] = []
+    for amount, unit in LIVE_DURATIONS:
+        expression = target.minus(amount, unit).sql(dialect="clickhouse")
+        assert expression.count(clock) == 1, expression
+        cases += [(expression.replace(clock, literal), calendar.minus(instant, amount, unit))
+                  for instant, literal in literals.items()]
+    for start in range(0, len(cases), 300):
+        chunk = cases[start:start + 300]
+        got = engine.execute("SELECT " + ", ".join(sql for sql, _ in chunk))[0]
+        assert list(got) == [want for _, want in chunk], chunk
 
 
 def test_case_and_trailing_spaces_are_exact(engine: Engine) -> None:
