@@ -10,6 +10,8 @@ Per run: 350 anchored + 200 live generated rules. Without chdb the tests skip, a
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -320,6 +322,14 @@ def test_a_load_that_fails_leaves_nothing_behind(path: Path, engine: Engine, sou
     assert staging_tables(url) == 0
 
 
-def test_engine_url() -> None:
+def test_engine_url(path: Path) -> None:
+    """`chdb:///` is chdb's in-memory engine; run in a process of its own, since this one is bound to a path."""
     with pytest.raises(EngineError, match="give duckdb:///path, sqlite:///path, chdb:///path"):
         connect("shop.db")
+    script = ("from rare_dsl.engines import connect\n"
+              "with connect('chdb:///') as engine:\n"
+              "    engine.execute('CREATE TABLE t (x Int64) ENGINE = Memory')\n"
+              "    print(engine.dialect, engine.version(), engine.execute('SELECT count() FROM t')[0][0])\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("clickhouse ClickHouse ") \
+        and done.stdout.endswith(" 0\n"), done.stderr

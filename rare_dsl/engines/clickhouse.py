@@ -80,18 +80,20 @@ class ClickHouseEngine(Engine):
         at the end, or dropped on error (see the module doc)."""
         if self._staged is not None:
             raise EngineError("ClickHouse loads do not nest")
-        self._staged = {}
+        staged: dict[str, str] = {}
+        self._staged = staged
         try:
             yield
-            staged, self._staged = self._staged, None
-            for real, staging in staged.items():
+            self._staged = None
+            for real, staging in list(staged.items()):
                 if self._exists(real):
                     self.execute(f"EXCHANGE TABLES {_name(staging)} AND {_name(real)}")
                     self.execute(f"DROP TABLE {_name(staging)}")  # now the old table
                 else:
                     self.execute(f"RENAME TABLE {_name(staging)} TO {_name(real)}")
+                del staged[real]
         except BaseException:
-            for staging in (self._staged or {}).values():
+            for staging in staged.values():  # the ones not swapped in
                 with contextlib.suppress(Exception):  # the first error is the one to report
                     self.execute(f"DROP TABLE IF EXISTS {_name(staging)}")
             raise
