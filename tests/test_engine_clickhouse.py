@@ -123,7 +123,7 @@ def test_live(engine: Engine, text: str, parameterized: bool) -> None:
 
 CLICKHOUSE_TRAPS = [
     # lower() folds only ASCII letters: "ÉCOLE" must contain "é".
-    'first_name contains "é"', 'first_name starts with "éc"', 'last_name ends with "ΩMEGA"', 'tags contains "zoË"',
+    'first_name contains "é"', 'first_name starts with "éc"', 'last_name ends with "ωMEGA"', 'tags contains "zoË"',
     # Aggregates of contacts without facts: counts and sums are 0, averages and dates missing.
     "orders() = 0 or spent(1y) < 10", "average_order_value is not set", "spent(1y) / orders(1y) < 30",
     "order by average_order_value asc, last_order_date desc limit 40", "order by last_click_date asc limit 30",
@@ -240,6 +240,7 @@ def test_connection_failures_are_one_line(path: Path, tmp_path: Path) -> None:
                 connect(url)
             message = str(failure.value)
             assert message.startswith(f"cannot connect to {url}: ") and "\n" not in message, message
+            assert "Stack trace" not in message and "DB::Exception" not in message, message
 
 
 def test_bad_sql_is_one_line(engine: Engine) -> None:

@@ -221,11 +221,13 @@ def _value(value: Any, kind: str) -> Any:
 
 
 def _message(error: BaseException) -> str:
-    """chdb's error in one line, without the `Code: 60. DB::Exception:` prefix and the stack."""
+    """chdb's error in one line, without the `Code: 60. DB::Exception:` prefix, a C++ exception's type and
+    the stack trace it announces."""
     line = first_line(error)
-    if "DB::Exception: " in line:
-        line = line.split("DB::Exception: ", 1)[1]
-    return line
+    for marker in ("DB::Exception: ", "e.what() = "):
+        if marker in line:
+            line = line.split(marker, 1)[1]
+    return line.split(" Stack trace", 1)[0].rstrip(", ")
 
 
 def open_chdb(url: str, path: str) -> ClickHouseEngine:
