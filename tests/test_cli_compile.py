@@ -248,7 +248,7 @@ def test_dialects_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(rows) == set(dialects())
     assert rows["duckdb"] == ["verified", "yes", "yes"] and rows["sqlite"] == ["verified", "yes", "yes"]
     assert rows["snowflake"] == ["generated", "yes", "yes"] and rows["hive"][:2] == ["generated", "no"]
-    assert rows["clickhouse"] == ["generated", "yes", "no"] and rows["dax"][0] == "unsupported"
+    assert rows["clickhouse"] == ["verified", "yes", "yes"] and rows["dax"][0] == "unsupported"
     assert "  hive: Hive cannot name the session's time zone" in out
 
 

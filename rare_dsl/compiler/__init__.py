@@ -119,7 +119,7 @@ def compile(
     binder = Binder(engine, parameterized)
     anchor = naive_utc(as_of) if as_of is not None else None
     clock = Clock(anchor, engine, binder.timestamp)
-    tree = QueryBuilder(checked.schema, engine, binder, clock, resolved).rule(checked)
+    tree = engine.finish(QueryBuilder(checked.schema, engine, binder, clock, resolved).rule(checked))
     if not parameterized:
         return CompiledSegment(_generate(tree, name, pretty), tree, name, (), anchor)
     # Placeholders are named while building; the order in which they appear in the printed SQL is the
@@ -134,7 +134,7 @@ def compile(
     anonymous = tree.copy()
     for placeholder in list(anonymous.find_all(exp.Placeholder)):
         index = int(_PLACEHOLDER.fullmatch(placeholder.name).group(1))  # type: ignore[union-attr]
-        placeholder.replace(engine.placeholder(position[index]))
+        placeholder.replace(engine.placeholder(position[index], binder.params[index]))
     return CompiledSegment(_generate(anonymous, name, pretty), anonymous, name,
                            tuple(binder.params[i] for i in order), anchor)
 

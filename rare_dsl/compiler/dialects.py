@@ -6,8 +6,8 @@ timestamp literals, the engine's current UTC time and its calendar arithmetic (l
 timestamp, text literals, case-insensitive text matching and exact division. `Target` itself is the
 generic (standard SQL) behaviour; it refuses live time, which a dialect gets only from a class that knows
 its engine's clock and month arithmetic (`_TARGETS`; the reasons for the others are in `LIVE_REFUSED`).
-`DuckDB`, `SQLite`, `PostgreSQL` and `MySQL` are *verified*: the differential tests run their output on the real
-engines (tests/test_differential.py, tests/test_engines.py); the
+`DuckDB`, `SQLite`, `PostgreSQL`, `MySQL` and `ClickHouse` are *verified*: the differential tests run their output
+on the real engines (tests/test_differential.py, tests/test_engines.py, tests/test_engine_clickhouse.py); the
 other dialects are *generated* (snapshot-tested and parsed back by sqlglot). A construct a dialect cannot
 express raises `UnsupportedDialect` (RD301) instead of printing SQL known to be wrong.
 """
@@ -15,6 +15,7 @@ express raises `UnsupportedDialect` (RD301) instead of printing SQL known to be 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from decimal import Decimal
 from typing import ClassVar
@@ -111,11 +112,16 @@ class Target:
     # row), or a semi-join `customer_id IN (SELECT ...)`, which SQLite and PostgreSQL run faster (bench/).
     RESTRICT_BY_JOIN: ClassVar[bool] = False
 
-    # sqlglot prints no placeholder these engines accept (ClickHouse wants `{name:Type}`).
-    PLACEHOLDERS_REFUSED: ClassVar[frozenset[str]] = frozenset({"clickhouse"})
+    # Dialects whose placeholders the compiler cannot print (none today: ClickHouse's typed `{name:Type}` are
+    # printed by its class).
+    PLACEHOLDERS_REFUSED: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, name: str):
         self.name = name
+
+    def finish(self, query: exp.Select) -> exp.Select:
+        """The whole compiled query, for what the engine needs said once for all of it; nothing here."""
+        return query
 
     def check_parameterized(self) -> None:
         if self.name in self.PLACEHOLDERS_REFUSED:
@@ -131,9 +137,9 @@ class Target:
         """A placeholder's value as the engine's Python driver takes it."""
         return value
 
-    def placeholder(self, position: int) -> exp.Placeholder:
-        """The placeholder of the `position`-th value (from 0) in the engine's style; sqlglot prints an
-        anonymous one as `?`, or `%s` for the PostgreSQL family."""
+    def placeholder(self, position: int, value: object = None) -> exp.Placeholder:
+        """The placeholder of the `position`-th value (from 0), `value` (as `param` gave it), in the engine's
+        style; sqlglot prints an anonymous one as `?`, or `%s` for the PostgreSQL family."""
         return exp.Placeholder()
 
     def timestamp(self, value: dt.datetime) -> exp.Expression:
@@ -300,20 +306,68 @@ class Spark(IntervalArithmetic):
 
 
 class ClickHouse(IntervalArithmetic):
-    """ClickHouse: timestamps are instants; calendar arithmetic happens in the value's time zone, so both
-    the clock (`now64(6, 'UTC')`) and the literals (`DateTime64(6, 'UTC')`) say UTC explicitly."""
+    """ClickHouse: verified on chdb, its embedded engine (tests/test_engine_clickhouse.py).
 
+    Timestamps are instants; calendar arithmetic happens in the value's time zone, so both the clock
+    (`now64(6, 'UTC')`) and the literals (`DateTime64(6, 'UTC')`) say UTC explicitly, and subtracting
+    `INTERVAL n MONTH` clamps a day the target month lacks. `lower()` folds only ASCII letters: case is
+    folded with `lowerUTF8`. Placeholders are ClickHouse's typed query parameters (`{p1:String}`), bound by
+    the engine; a timestamp goes as text, cast in SQL, since a driver may read a naive datetime in its own zone.
+    """
+
+    verified = True
     ESCAPE_CLAUSE = False
-    _TYPE = exp.DataType.build("DateTime64(6, 'UTC')", dialect="clickhouse")
+    # A value's Python type -> its parameter's ClickHouse type; decimals are bound as the Float64 that the
+    # same literal inline would be.
+    _PARAM_TYPES: ClassVar[dict[type, str]] = {bool: "Bool", int: "Int64", float: "Float64", str: "String"}
 
     def timestamp(self, value: dt.datetime) -> exp.Expression:
-        return exp.cast(exp.Literal.string(sql_text(value)), self._TYPE.copy())
+        return exp.cast(exp.Literal.string(sql_text(value)), _clickhouse_instant())
+
+    def timestamp_param(self, value: dt.datetime, bind: Bind) -> exp.Expression:
+        return exp.cast(bind(sql_text(value)), _clickhouse_instant())
+
+    def param(self, value: object) -> object:
+        if isinstance(value, Decimal):
+            return int(value) if value == value.to_integral_value() else float(value)
+        return value
+
+    def placeholder(self, position: int, value: object = None) -> exp.Placeholder:
+        kind = self._PARAM_TYPES.get(type(value))
+        if kind is None:
+            raise UnsupportedDialect(f"no ClickHouse parameter type for {value!r}",
+                                     hints=("compile without parameters; literals are escaped by sqlglot",))
+        return exp.Placeholder(this=f"p{position + 1}", kind=exp.DataType.build(kind, dialect="clickhouse"))
+
+    def finish(self, query: exp.Select) -> exp.Select:
+        # An unmatched LEFT JOIN row reads as the column type's default (0, 1970-01-01, '') unless
+        # join_use_nulls = 1: `MAX(occurred_at)` of a non-Nullable column would rank a contact without opens
+        # first. The setting applies to the whole query, subqueries and inlined segments included, and also
+        # when the query is itself embedded as a subquery.
+        if query.find(exp.Join) is not None:
+            query.set("settings", [exp.EQ(this=exp.column("join_use_nulls"), expression=exp.Literal.number(1))])
+        return query
 
     def now(self) -> exp.Expression:
         return _call("now64", exp.Literal.number(6), exp.Literal.string("UTC"))
 
     def interval_size(self, size: int) -> exp.Expression:
         return exp.Literal.number(size)  # ClickHouse reads `INTERVAL 6 MONTH`, not `INTERVAL '6' MONTH`
+
+    def lower(self, value: exp.Expression) -> exp.Expression:
+        # lower() folds only ASCII letters ("ÉCOLE" -> "École"); lowerUTF8 folds as Python's str.lower does.
+        return _call("lowerUTF8", value)
+
+
+@functools.cache
+def _clickhouse_type() -> exp.DataType:
+    # Built on first use: parsing the type loads sqlglot's ClickHouse dialect, which other dialects' compiles
+    # (and a fresh `rare compile`) need not pay for.
+    return exp.DataType.build("DateTime64(6, 'UTC')", dialect="clickhouse")
+
+
+def _clickhouse_instant() -> exp.DataType:
+    return _clickhouse_type().copy()
 
 
 class MySQL(Target):
@@ -412,7 +466,7 @@ class Oracle(Target):
         text = value.isoformat(sep=" ", timespec="microseconds")
         return exp.StrToTime(this=exp.Literal.string(text), format=exp.Literal.string("%Y-%m-%d %H:%M:%S.%f"))
 
-    def placeholder(self, position: int) -> exp.Placeholder:
+    def placeholder(self, position: int, value: object = None) -> exp.Placeholder:
         # Oracle has no `?`. Its binds are named (`:p1`, `:p2`, ...; a driver given a sequence binds them in
         # order); `:1` would do for Oracle, but sqlglot cannot read it back.
         return exp.Placeholder(this=f"p{position + 1}")

@@ -6,8 +6,8 @@ from urllib.parse import unquote, urlsplit
 
 from rare_dsl.engines.base import Engine, EngineError, first_line, redact
 
-SCHEMES = ("duckdb", "sqlite", "postgresql", "postgres", "mysql", "mariadb")
-_DRIVERS = ("duckdb", "sqlite3", "psycopg", "pymysql")
+SCHEMES = ("duckdb", "sqlite", "postgresql", "postgres", "mysql", "mariadb", "chdb")
+_DRIVERS = ("duckdb", "sqlite3", "psycopg", "pymysql", "chdb")
 
 
 def connect(url: str) -> Engine:
@@ -16,7 +16,7 @@ def connect(url: str) -> Engine:
     scheme = scheme.lower()
     if not rest and scheme not in SCHEMES:
         raise EngineError(f"`{redact(url)}` is not an engine URL: give duckdb:///path, sqlite:///path, "
-                          "postgresql://user@host/db or mysql://user@host/db")
+                          "chdb:///path, postgresql://user@host/db or mysql://user@host/db")
     try:
         if scheme == "duckdb":
             from rare_dsl.engines.embedded import open_duckdb
@@ -26,6 +26,10 @@ def connect(url: str) -> Engine:
             from rare_dsl.engines.embedded import open_sqlite
 
             return open_sqlite(url, _path(rest))
+        if scheme == "chdb":
+            from rare_dsl.engines.clickhouse import open_chdb
+
+            return open_chdb(url, _path(rest))
         if scheme in ("postgresql", "postgres"):
             from rare_dsl.engines.servers import open_postgres
 

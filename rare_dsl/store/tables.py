@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+import sqlglot
 from sqlglot import exp
 
 from rare_dsl.schema import Schema
@@ -145,11 +146,18 @@ def create_temporary(name: str, columns: Sequence[tuple[str, str]]) -> exp.Creat
 
 
 # Where sqlglot's spelling of a DuckDB type does not suit the engine: MySQL's DATETIME keeps no fraction of a
-# second (and its TIMESTAMP converts between time zones), SQLite compares timestamps as ISO text.
+# second (and its TIMESTAMP converts between time zones), SQLite compares timestamps as ISO text, ClickHouse's
+# DateTime keeps no fraction either and, without a zone, reads text in the server's. Every ClickHouse column is
+# Nullable(...), as a copy that takes the rows as they are needs: sqlglot wraps the types it translates, a type
+# spelled in ClickHouse's own terms says so itself.
 ENGINE_TYPES: dict[str, dict[str, str]] = {
     "mysql": {"TIMESTAMP": "DATETIME(6)"},
     "sqlite": {"TIMESTAMP": "TEXT", MONEY: "REAL"},
+    "clickhouse": {"TIMESTAMP": "Nullable(DateTime64(6, 'UTC'))"},
 }
+# Table properties an engine requires: every ClickHouse table names its table engine. MergeTree keeps the rows
+# on disk under a chdb path; with nothing but nullable columns the sort key is the empty tuple.
+ENGINE_PROPERTIES: dict[str, str] = {"clickhouse": "ENGINE = MergeTree ORDER BY tuple()"}
 
 
 def engine_tables(schema: Schema, dialect: str, *, collation: str | None = None) -> Iterator[exp.Create]:
@@ -163,7 +171,16 @@ def engine_tables(schema: Schema, dialect: str, *, collation: str | None = None)
             kinds += list(stored_columns(schema).items())
         definitions = [_column_def(name, kind, False, dialect=dialect, collation=collation) for name, kind in kinds]
         yield exp.Create(kind="TABLE", this=exp.Schema(this=exp.Table(this=ident(mapped.name)),
-                                                        expressions=definitions))
+                                                        expressions=definitions),
+                         properties=_properties(dialect))
+
+
+def _properties(dialect: str) -> exp.Properties | None:
+    spelled = ENGINE_PROPERTIES.get(dialect)
+    if spelled is None:
+        return None
+    parsed = sqlglot.parse_one(f"CREATE TABLE t (x Int64) {spelled}", read=dialect)
+    return parsed.args["properties"]
 
 
 # What the compiled SQL looks facts up by: each contact's rows, from the start of a window. Numbers and times

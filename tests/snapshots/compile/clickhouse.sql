@@ -27,8 +27,8 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
-    LOWER("c"."first_name") LIKE LOWER('%50\\%\\_o''ff\\\\%')
-    OR LOWER("c"."last_name") LIKE LOWER('''; DROP TABLE customers; --%')
+    lowerUTF8("c"."first_name") LIKE lowerUTF8('%50\\%\\_o''ff\\\\%')
+    OR lowerUTF8("c"."last_name") LIKE lowerUTF8('''; DROP TABLE customers; --%')
   );
 
 -- rule: city ends with "Zoë"
@@ -36,7 +36,7 @@ SELECT
   "c"."customer_id"
 FROM "customers" AS "c"
 WHERE
-  LOWER("c"."city") LIKE LOWER('%Zoë');
+  lowerUTF8("c"."city") LIKE lowerUTF8('%Zoë');
 
 -- rule: opens(6mo) >= 3
 SELECT
@@ -144,7 +144,8 @@ LEFT JOIN (
 ) AS "m2"
   ON "m2"."customer_id" = "c"."customer_id"
 WHERE
-  COALESCE("m1"."value", 0) > COALESCE("m2"."value", 0);
+  COALESCE("m1"."value", 0) > COALESCE("m2"."value", 0)
+SETTINGS join_use_nulls = 1;
 
 -- rule: clicks(6mo) / opens(6mo) >= 0.2 and total_spent - 10 * refunds() > 100
 SELECT
@@ -206,7 +207,8 @@ WHERE
   (
     CAST(COALESCE("m1"."value", 0) AS Nullable(Float64)) / nullIf(COALESCE("m2"."value", 0), 0) >= 0.2
     AND COALESCE("m3"."value", 0) - 10 * COALESCE("m4"."value", 0) > 100
-  );
+  )
+SETTINGS join_use_nulls = 1;
 
 -- rule: created_at = 2026-02-28 or last_order_date between 2025-12-01 and 2025-12-31
 SELECT
@@ -315,7 +317,7 @@ WHERE
         "t1"."customer_id"
       FROM "customer_tags" AS "t1"
       WHERE
-        LOWER("t1"."tag") = LOWER('vip')
+        lowerUTF8("t1"."tag") = lowerUTF8('vip')
     )
     AND (
       NOT EXISTS(
@@ -326,7 +328,7 @@ WHERE
             "t2"."customer_id"
           FROM "customer_tags" AS "t2"
           WHERE
-            LOWER("t2"."tag") = LOWER('newsletter')
+            lowerUTF8("t2"."tag") = lowerUTF8('newsletter')
           GROUP BY
             "t2"."customer_id"
         ) AS "x3"
@@ -474,7 +476,8 @@ WHERE
 ORDER BY
   COALESCE("m1"."value", 0) DESC,
   "c"."customer_id" ASC
-LIMIT 1000;
+LIMIT 1000
+SETTINGS join_use_nulls = 1;
 
 -- rule: order by last_order_date desc, total_spent asc limit 10
 SELECT
@@ -507,4 +510,5 @@ ORDER BY
   "m1"."value" DESC,
   COALESCE("m2"."value", 0) ASC,
   "c"."customer_id" ASC
-LIMIT 10;
+LIMIT 10
+SETTINGS join_use_nulls = 1;
