@@ -426,8 +426,13 @@ class QueryBuilder:
             return self.exists(self.facts(measure), None, negated)
         facts = self.facts(measure)
         assert facts.aggregate is not None
-        positive = self.predicate_over(node, facts.aggregate, measure)
         true_at_zero = _ZeroFold(measure).condition(node) != negated
+        constant = _any_fact(node, measure)
+        if constant is not None and (constant != negated) == (not true_at_zero):
+            # `orders() >= 1`, `refunds(1y) = 0`: the leaf only asks whether the contact has such facts, so
+            # the set needs no grouping (a plain semi-join, or anti-join, on the facts).
+            return self.exists(facts, None, true_at_zero)
+        positive = self.predicate_over(node, facts.aggregate, measure)
         # HAVING keeps the groups where its test is TRUE, so NULL already reads as false there.
         complement = self.negate(positive.expr, positive.nullable)
         if not true_at_zero:
@@ -446,13 +451,16 @@ class QueryBuilder:
         members = facts.select(facts.customer.copy())
         if restrict:
             members = self.restrict(members, facts.customer)
-        if having is not None or negated:
+        if having is not None or (negated and self.target.GROUP_ANTI_JOIN_SET):
             members = members.group_by(facts.customer.copy(), copy=False)
         if having is not None:
             members = members.having(having, copy=False)
         if not negated:
+            found = in_query(self.customer(), members)
+            if self.target.SEMI_JOIN_AS_FILTER:
+                return Sql(self.target.is_true(found), False)
             # Nullable: a NULL customer id among the facts makes IN give NULL rather than FALSE.
-            return Sql(in_query(self.customer(), members), True)
+            return Sql(found, True)
         alias = self.alias("x")
         found = column(alias, facts.customer.name)
         probe = exp.select(exp.Literal.number(1), copy=False).from_(
@@ -661,6 +669,33 @@ class QueryBuilder:
             if self.has_row_values(sub):
                 return True
         return False
+
+
+_COUNTS = frozenset({"order_count", "orders", "refund_count", "refunds", "events"})
+
+
+def _any_fact(node: typed.Condition, measure: typed.Measure) -> bool | None:
+    """The value of a leaf comparing a count with a constant for every contact with at least one fact, when
+    it is the same for all of them (`orders() >= 1`: true, `refunds(1y) = 0`: false); None otherwise."""
+    if measure.measure not in _COUNTS or not isinstance(node, typed.Compare):
+        return None
+    left, right = node.left, node.right
+    if isinstance(left, typed.Measure) and isinstance(right, typed.Const):
+        op, bound = node.op, right.value
+    elif isinstance(right, typed.Measure) and isinstance(left, typed.Const):
+        op, bound = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}[node.op], left.value
+    else:
+        return None
+    if isinstance(bound, bool) or not isinstance(bound, int | Decimal | float):
+        return None
+    compare = {"=": lambda n: n == bound, "<": lambda n: n < bound, "<=": lambda n: n <= bound,
+               ">": lambda n: n > bound, ">=": lambda n: n >= bound}[op]
+    # Counts of one or more: a comparison with a constant is monotone, so its ends decide; `=` is the same
+    # for all of them only when the constant is below one.
+    low, high = compare(1), compare(10**30)
+    if op == "=":
+        return False if bound < 1 else None
+    return low if low == high else None
 
 
 def _zero_if_null(aggregate: exp.Expression) -> exp.Expression:
