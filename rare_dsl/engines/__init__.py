@@ -1,8 +1,8 @@
 """Engines by URL: one small adapter per database over its standard driver, outside the pipeline.
 
-`connect(url)` opens `duckdb:///path`, `sqlite:///path`, `postgresql://...` or `mysql://...` and returns an
-`Engine`: count a compiled segment, fetch its members, create the reference tables, load rows, report the
-engine's version. A connection that fails is an `EngineError` whose message names the URL without its
+`connect(url)` opens `duckdb:///path`, `sqlite:///path`, `postgresql://...`, `mysql://...` or `spark://local`
+and returns an `Engine`: count a compiled segment, fetch its members, create the reference tables, load
+rows, report the engine's version. A connection that fails is an `EngineError` whose message names the URL without its
 password.
 """
 

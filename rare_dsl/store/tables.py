@@ -145,9 +145,11 @@ def create_temporary(name: str, columns: Sequence[tuple[str, str]]) -> exp.Creat
 
 
 # Where sqlglot's spelling of a DuckDB type does not suit the engine: MySQL's DATETIME keeps no fraction of a
-# second (and its TIMESTAMP converts between time zones), SQLite compares timestamps as ISO text.
+# second (and its TIMESTAMP converts between time zones), SQLite compares timestamps as ISO text, Spark's
+# TIMESTAMP is an instant read in the session's time zone (TIMESTAMP_NTZ is the plain one).
 ENGINE_TYPES: dict[str, dict[str, str]] = {
     "mysql": {"TIMESTAMP": "DATETIME(6)"},
+    "spark": {"TIMESTAMP": "TIMESTAMP_NTZ"},
     "sqlite": {"TIMESTAMP": "TEXT", MONEY: "REAL"},
 }
 
