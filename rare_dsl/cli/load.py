@@ -15,7 +15,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "load", help="copy the reference tables into an engine (PostgreSQL, MySQL, SQLite, DuckDB, Spark)",
         description="Copy the reference tables from a DuckDB database or a folder of CSV or Parquet files "
                     "(customers.csv, orders.parquet, ...) into the engine of --db, creating the tables with "
-                    "types that suit it, all in one transaction (on Spark, staged tables renamed into place at the end).")
+                    "types that suit it, all in one transaction (on Spark, staged tables renamed into place at "
+                    "the end).")
     load.add_argument("--db", required=True, metavar="URL",
                       help="the engine: postgresql://user@host/db, mysql://user@host/db, sqlite:///path, "
                            "duckdb:///path, spark://local?warehouse=/path")
