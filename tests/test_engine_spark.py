@@ -50,6 +50,7 @@ ZONE = "America/New_York"
 ANCHORED = int(os.environ.get("RARE_SPARK_ANCHORED", "60"))
 LIVE = int(os.environ.get("RARE_SPARK_LIVE", "30"))
 BATCH = 10
+CLOSE = dt.timedelta(minutes=5)  # a clock reading this close to Python's is the real UTC clock
 
 SPARK_TRAPS = [
     *TRAPS,
@@ -149,6 +150,8 @@ def differential(engine: Engine, drawn: list[tuple[str, dt.datetime | None, bool
                 except Exception as error:
                     raise AssertionError(f"Spark refused: {text}\n{compiled.sql}\n{error}") from None
             raise
+        if live:  # the instant the SQL saw must be the real one, not merely the one it claims
+            assert now is not None and abs(now - dt.datetime.now(dt.UTC).replace(tzinfo=None)) < CLOSE, now
         for index, compiled, rule, text, as_of in chunk:
             at = as_of or now
             assert at is not None
@@ -228,7 +231,7 @@ def test_clock_is_utc_in_a_daylight_saving_zone(spark: Engine) -> None:
         columns.append(fixed.sql(dialect="spark"))
     assert spark.execute("SELECT current_timezone()")[0][0] == ZONE
     assert list(spark.execute("SELECT " + ", ".join(columns))[0]) == instants
-    assert abs(spark.now() - dt.datetime.now(dt.UTC).replace(tzinfo=None)) < dt.timedelta(minutes=5)
+    assert abs(spark.now() - dt.datetime.now(dt.UTC).replace(tzinfo=None)) < CLOSE
 
 
 def test_live_arithmetic_clamps_like_the_calendar(spark: Engine) -> None:
@@ -239,11 +242,11 @@ def test_live_arithmetic_clamps_like_the_calendar(spark: Engine) -> None:
     instants += [dt.datetime(year, month, 28, 23, 59, 59) + dt.timedelta(days=k)
                  for year in (2024, 2025, 2028) for month in range(1, 13) for k in range(4)]
     spark_target = target("spark")
+    clock = spark_target.now()
     columns = []
     for amount, unit in durations:
-        expression = spark_target.minus(amount, unit)
-        fixed = expression.transform(lambda node: exp.column("at") if isinstance(node, exp.Anonymous)
-                                     and node.name.upper() == "TIMESTAMPADD" else node)
+        fixed = spark_target.minus(amount, unit).transform(lambda node: exp.column("at") if node == clock else node)
+        assert "CURRENT_TIMESTAMP" not in fixed.sql(dialect="spark")
         columns.append(fixed.sql(dialect="spark"))
     values = ", ".join(f"({i}, CAST('{compile_calendar.sql_text(at)}' AS TIMESTAMP_NTZ))"
                        for i, at in enumerate(instants))
@@ -297,6 +300,7 @@ def test_a_failed_replace_leaves_the_old_tables(spark: Engine, tmp_path: Path,
 def test_urls_and_failures_are_one_line(spark: Engine) -> None:
     for url, message in (("spark://cluster:7077", "only spark://local is supported"),
                          ("spark://local?threads=4", "unknown option `threads`"),
+                         ("spark://local?warehouse=", "`warehouse` needs a folder"),
                          ("spark://local?warehouse=/elsewhere", "one Spark session per process")):
         with pytest.raises(EngineError, match=re.escape(message)) as failure:
             connect(url)

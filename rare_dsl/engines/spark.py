@@ -213,9 +213,10 @@ def open_spark(url: str) -> SparkEngine:
     unknown = sorted(set(options) - {"warehouse"})
     if unknown:
         raise EngineError(f"unknown option `{unknown[0]}`: spark://local takes only `warehouse`")
-    warehouse = str(Path(unquote(options["warehouse"][-1])).expanduser().resolve()) if "warehouse" in options else None
-    if warehouse == "":
-        raise EngineError("`warehouse` needs a folder")
+    folder = unquote(options["warehouse"][-1]) if "warehouse" in options else None
+    if folder == "":
+        raise EngineError("`warehouse` needs a folder: spark://local?warehouse=/path")
+    warehouse = str(Path(folder).expanduser().resolve()) if folder is not None else None
     return SparkEngine(url, _session_for(warehouse))
 
 
