@@ -12,13 +12,14 @@ from rare_dsl.cli.store_options import progress_bar
 
 def register(commands: argparse._SubParsersAction) -> None:
     load = commands.add_parser(
-        "load", help="copy the reference tables into an engine (PostgreSQL, MySQL, SQLite, DuckDB, chdb)",
+        "load", help="copy the reference tables into an engine (PostgreSQL, MySQL, SQLite, DuckDB, chdb, Spark)",
         description="Copy the reference tables from a DuckDB database or a folder of CSV or Parquet files "
                     "(customers.csv, orders.parquet, ...) into the engine of --db, creating the tables with "
-                    "types that suit it, all in one transaction.")
+                    "types that suit it, all in one transaction (on Spark, staged tables renamed into place at "
+                    "the end).")
     load.add_argument("--db", required=True, metavar="URL",
                       help="the engine: postgresql://user@host/db, mysql://user@host/db, sqlite:///path, "
-                           "duckdb:///path, chdb:///path")
+                           "duckdb:///path, chdb:///path, spark://local?warehouse=/path")
     load.add_argument("--from", dest="source", required=True, metavar="PATH",
                       help="a DuckDB database (a store) or a folder of CSV or Parquet files named after the tables")
     load.add_argument("--replace", action="store_true", help="replace reference tables the engine already has")

@@ -6,8 +6,9 @@ timestamp literals, the engine's current UTC time and its calendar arithmetic (l
 timestamp, text literals, case-insensitive text matching and exact division. `Target` itself is the
 generic (standard SQL) behaviour; it refuses live time, which a dialect gets only from a class that knows
 its engine's clock and month arithmetic (`_TARGETS`; the reasons for the others are in `LIVE_REFUSED`).
-`DuckDB`, `SQLite`, `PostgreSQL`, `MySQL` and `ClickHouse` are *verified*: the differential tests run their output
-on the real engines (tests/test_differential.py, tests/test_engines.py, tests/test_engine_clickhouse.py); the
+`DuckDB`, `SQLite`, `PostgreSQL`, `MySQL`, `ClickHouse` and `Spark` are *verified*: the differential tests run
+their output on the real engines (tests/test_differential.py, tests/test_engines.py,
+tests/test_engine_clickhouse.py, tests/test_engine_spark.py); the
 other dialects are *generated* (snapshot-tested and parsed back by sqlglot). A construct a dialect cannot
 express raises `UnsupportedDialect` (RD301) instead of printing SQL known to be wrong.
 """
@@ -306,14 +307,42 @@ class DuckDB(Postgres):
 
 
 class Spark(IntervalArithmetic):
-    """Spark 3.4+ and Databricks: the UTC wall clock as a TIMESTAMP_NTZ (`to_utc_timestamp` moves the
-    instant by the session zone's offset; the cast reads it back in that zone). Interval arithmetic on
-    TIMESTAMP_NTZ is wall-clock arithmetic with months clamped; compared with a TIMESTAMP column, Spark
-    reads the value in the session zone, exactly as it reads the anchored mode's literals."""
+    """Spark 3.4+ and Databricks, whose plain timestamp type is TIMESTAMP_NTZ (Spark's TIMESTAMP is an
+    instant shown in the session's time zone). Literals, placeholders and the clock are all TIMESTAMP_NTZ
+    holding UTC, so a comparison with a TIMESTAMP_NTZ column never involves the session time zone; against a
+    TIMESTAMP column Spark reads them in the session zone, which is exact when that zone is UTC.
+
+    The clock is the epoch plus the current instant's microseconds, computed on TIMESTAMP_NTZ: the usual
+    spelling `CAST(TO_UTC_TIMESTAMP(CURRENT_TIMESTAMP(), CURRENT_TIMEZONE()) AS TIMESTAMP_NTZ)` is an hour
+    late while the UTC wall clock is in the session zone's spring-forward gap (02:30 UTC on 2026-03-08 in
+    America/New_York reads 03:30), and `CONVERT_TIMEZONE` an hour early in its fall-back overlap. Interval
+    arithmetic on TIMESTAMP_NTZ is wall-clock arithmetic that clamps months (Aug 31 - 6 months = Feb 28).
+    """
+
+    _TYPE = exp.DataType.Type.TIMESTAMPNTZ
+
+    def timestamp(self, value: dt.datetime) -> exp.Expression:
+        return exp.cast(exp.Literal.string(sql_text(value)), self._TYPE)
+
+    def timestamp_param(self, value: dt.datetime, bind: Bind) -> exp.Expression:
+        return exp.cast(bind(value), self._TYPE)
+
+    def param(self, value: object) -> object:
+        # Bound as text and cast by the SQL: pyspark would turn a naive datetime into an instant of the
+        # Python process's time zone.
+        return sql_text(value) if isinstance(value, dt.datetime) else value
 
     def now(self) -> exp.Expression:
-        shifted = _call("TO_UTC_TIMESTAMP", exp.CurrentTimestamp(), _call("CURRENT_TIMEZONE"))
-        return exp.cast(shifted, exp.DataType.Type.TIMESTAMPNTZ)
+        micros = _call("UNIX_MICROS", exp.CurrentTimestamp())
+        epoch = exp.cast(exp.Literal.string("1970-01-01 00:00:00"), self._TYPE)
+        return _call("TIMESTAMPADD", exp.var("MICROSECOND"), micros, epoch)
+
+
+class SparkSQL(Spark):
+    """Spark itself: verified (tests/test_engine_spark.py runs the SQL on pyspark in local mode, in a session
+    time zone that is not UTC). Databricks shares the SQL but no test runs it."""
+
+    verified = True
 
 
 class ClickHouse(IntervalArithmetic):
@@ -595,7 +624,7 @@ _TARGETS: dict[str, type[Target]] = {
     "postgres": PostgreSQL, "materialize": Postgres, "risingwave": Postgres,
     "trino": Postgres, "presto": Postgres, "athena": Postgres, "dune": Postgres,
     "mysql": MySQL, "doris": StarRocks, "starrocks": StarRocks,
-    "spark": Spark, "databricks": Spark,
+    "spark": SparkSQL, "databricks": Spark,
     "clickhouse": ClickHouse, "bigquery": BigQuery, "snowflake": Snowflake, "redshift": Redshift,
     "tsql": TSQL, "fabric": TSQL, "oracle": Oracle,
 }

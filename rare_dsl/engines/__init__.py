@@ -1,9 +1,9 @@
 """Engines by URL: one small adapter per database over its standard driver, outside the pipeline.
 
-`connect(url)` opens `duckdb:///path`, `sqlite:///path`, `chdb:///path`, `postgresql://...` or `mysql://...` and
-returns an `Engine`: count a compiled segment, fetch its members, create the reference tables, load rows, report the
-engine's version. A connection that fails is an `EngineError` whose message names the URL without its
-password.
+`connect(url)` opens `duckdb:///path`, `sqlite:///path`, `chdb:///path`, `postgresql://...`, `mysql://...` or
+`spark://local` and returns an `Engine`: count a compiled segment, fetch its members, create the reference tables,
+load rows, report the engine's version. A connection that fails is an `EngineError` whose message names the URL
+without its password.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ from urllib.parse import unquote, urlsplit
 
 from rare_dsl.engines.base import Engine, EngineError, first_line, redact
 
-SCHEMES = ("duckdb", "sqlite", "postgresql", "postgres", "mysql", "mariadb", "chdb")
-_DRIVERS = ("duckdb", "sqlite3", "psycopg", "pymysql", "chdb")
+SCHEMES = ("duckdb", "sqlite", "postgresql", "postgres", "mysql", "mariadb", "chdb", "spark")
+_DRIVERS = ("duckdb", "sqlite3", "psycopg", "pymysql", "chdb", "pyspark")
 
 
 def connect(url: str) -> Engine:
@@ -16,7 +16,7 @@ def connect(url: str) -> Engine:
     scheme = scheme.lower()
     if not rest and scheme not in SCHEMES:
         raise EngineError(f"`{redact(url)}` is not an engine URL: give duckdb:///path, sqlite:///path, "
-                          "chdb:///path, postgresql://user@host/db or mysql://user@host/db")
+                          "chdb:///path, postgresql://user@host/db, mysql://user@host/db or spark://local")
     try:
         if scheme == "duckdb":
             from rare_dsl.engines.embedded import open_duckdb
@@ -42,6 +42,10 @@ def connect(url: str) -> Engine:
                               password=unquote(parts.password) if parts.password else None,
                               host=parts.hostname or "127.0.0.1", port=parts.port,
                               database=unquote(parts.path.lstrip("/")))
+        if scheme == "spark":
+            from rare_dsl.engines.spark import open_spark
+
+            return open_spark(url)
     except EngineError as error:
         raise EngineError(f"cannot connect to {redact(url)}: {error}") from None
     except ImportError as error:

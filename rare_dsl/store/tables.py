@@ -147,11 +147,13 @@ def create_temporary(name: str, columns: Sequence[tuple[str, str]]) -> exp.Creat
 
 # Where sqlglot's spelling of a DuckDB type does not suit the engine: MySQL's DATETIME keeps no fraction of a
 # second (and its TIMESTAMP converts between time zones), SQLite compares timestamps as ISO text, ClickHouse's
-# DateTime keeps no fraction either and, without a zone, reads text in the server's. Every ClickHouse column is
+# DateTime keeps no fraction either and, without a zone, reads text in the server's, Spark's TIMESTAMP is an
+# instant read in the session's time zone (TIMESTAMP_NTZ is the plain one). Every ClickHouse column is
 # Nullable(...), as a copy that takes the rows as they are needs: sqlglot wraps the types it translates, a type
 # spelled in ClickHouse's own terms says so itself.
 ENGINE_TYPES: dict[str, dict[str, str]] = {
     "mysql": {"TIMESTAMP": "DATETIME(6)"},
+    "spark": {"TIMESTAMP": "TIMESTAMP_NTZ"},
     "sqlite": {"TIMESTAMP": "TEXT", MONEY: "REAL"},
     "clickhouse": {"TIMESTAMP": "Nullable(DateTime64(6, 'UTC'))"},
 }

@@ -48,9 +48,9 @@ WHERE
       `e1`.`customer_id`
     FROM `events` AS `e1`
     WHERE
-      `e1`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+      `e1`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
       AND (
-        `e1`.`occurred_at` > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+        `e1`.`occurred_at` > CAST('2026-02-28 10:00:00' AS TIMESTAMP_NTZ)
         AND `e1`.`type` = 'open'
       )
     GROUP BY
@@ -73,7 +73,7 @@ WHERE
           `o1`.`customer_id`
         FROM `orders` AS `o1`
         WHERE
-          `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
         GROUP BY
           `o1`.`customer_id`
         HAVING
@@ -92,9 +92,9 @@ WHERE
           `e3`.`customer_id`
         FROM `events` AS `e3`
         WHERE
-          `e3`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          `e3`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
           AND (
-            `e3`.`occurred_at` > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+            `e3`.`occurred_at` > CAST('2026-02-28 10:00:00' AS TIMESTAMP_NTZ)
             AND `e3`.`type` = 'open'
           )
         GROUP BY
@@ -119,9 +119,9 @@ LEFT JOIN (
     COUNT(*) AS `value`
   FROM `events` AS `m1_e3`
   WHERE
-    `m1_e3`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    `m1_e3`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
     AND (
-      `m1_e3`.`occurred_at` > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+      `m1_e3`.`occurred_at` > CAST('2026-02-28 10:00:00' AS TIMESTAMP_NTZ)
       AND `m1_e3`.`type` = 'click'
     )
   GROUP BY
@@ -134,9 +134,9 @@ LEFT JOIN (
     COUNT(*) AS `value`
   FROM `events` AS `m2_e4`
   WHERE
-    `m2_e4`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    `m2_e4`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
     AND (
-      `m2_e4`.`occurred_at` > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+      `m2_e4`.`occurred_at` > CAST('2026-02-28 10:00:00' AS TIMESTAMP_NTZ)
       AND `m2_e4`.`type` = 'open'
     )
   GROUP BY
@@ -156,9 +156,9 @@ LEFT JOIN (
     COUNT(*) AS `value`
   FROM `events` AS `m1_e5`
   WHERE
-    `m1_e5`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    `m1_e5`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
     AND (
-      `m1_e5`.`occurred_at` > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+      `m1_e5`.`occurred_at` > CAST('2026-02-28 10:00:00' AS TIMESTAMP_NTZ)
       AND `m1_e5`.`type` = 'click'
     )
   GROUP BY
@@ -171,9 +171,9 @@ LEFT JOIN (
     COUNT(*) AS `value`
   FROM `events` AS `m2_e6`
   WHERE
-    `m2_e6`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    `m2_e6`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
     AND (
-      `m2_e6`.`occurred_at` > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+      `m2_e6`.`occurred_at` > CAST('2026-02-28 10:00:00' AS TIMESTAMP_NTZ)
       AND `m2_e6`.`type` = 'open'
     )
   GROUP BY
@@ -186,7 +186,7 @@ LEFT JOIN (
     COALESCE(SUM(CAST(`m3_o7`.`total` AS DOUBLE)), 0) AS `value`
   FROM `orders` AS `m3_o7`
   WHERE
-    `m3_o7`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    `m3_o7`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
   GROUP BY
     `m3_o7`.`customer_id`
 ) AS `m3`
@@ -197,7 +197,7 @@ LEFT JOIN (
     COUNT(*) AS `value`
   FROM `refunds` AS `m4_r8`
   WHERE
-    `m4_r8`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    `m4_r8`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
   GROUP BY
     `m4_r8`.`customer_id`
 ) AS `m4`
@@ -215,8 +215,8 @@ FROM `customers` AS `c`
 WHERE
   (
     (
-      `c`.`created_at` >= CAST('2026-02-28 00:00:00' AS TIMESTAMP)
-      AND `c`.`created_at` < CAST('2026-03-01 00:00:00' AS TIMESTAMP)
+      `c`.`created_at` >= CAST('2026-02-28 00:00:00' AS TIMESTAMP_NTZ)
+      AND `c`.`created_at` < CAST('2026-03-01 00:00:00' AS TIMESTAMP_NTZ)
     )
     OR (
       `c`.`customer_id` IN (
@@ -224,22 +224,22 @@ WHERE
           `o1`.`customer_id`
         FROM `orders` AS `o1`
         WHERE
-          `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
         GROUP BY
           `o1`.`customer_id`
         HAVING
-          MAX(`o1`.`created_at`) >= CAST('2025-12-01 00:00:00' AS TIMESTAMP)
+          MAX(`o1`.`created_at`) >= CAST('2025-12-01 00:00:00' AS TIMESTAMP_NTZ)
       )
       AND `c`.`customer_id` IN (
         SELECT
           `o2`.`customer_id`
         FROM `orders` AS `o2`
         WHERE
-          `o2`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          `o2`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
         GROUP BY
           `o2`.`customer_id`
         HAVING
-          MAX(`o2`.`created_at`) < CAST('2026-01-01 00:00:00' AS TIMESTAMP)
+          MAX(`o2`.`created_at`) < CAST('2026-01-01 00:00:00' AS TIMESTAMP_NTZ)
       )
     )
   );
@@ -255,14 +255,14 @@ WHERE
         `e1`.`customer_id`
       FROM `events` AS `e1`
       WHERE
-        `e1`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        `e1`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
         AND `e1`.`type` = 'open'
       GROUP BY
         `e1`.`customer_id`
       HAVING
         (
-          MAX(`e1`.`occurred_at`) > CAST('2026-08-30 22:00:00' AS TIMESTAMP)
-          AND MAX(`e1`.`occurred_at`) <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          MAX(`e1`.`occurred_at`) > CAST('2026-08-30 22:00:00' AS TIMESTAMP_NTZ)
+          AND MAX(`e1`.`occurred_at`) <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
         )
     )
     AND `c`.`customer_id` IN (
@@ -270,11 +270,11 @@ WHERE
         `o2`.`customer_id`
       FROM `orders` AS `o2`
       WHERE
-        `o2`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        `o2`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
       GROUP BY
         `o2`.`customer_id`
       HAVING
-        MAX(`o2`.`created_at`) < CAST('2026-06-02 10:00:00' AS TIMESTAMP)
+        MAX(`o2`.`created_at`) < CAST('2026-06-02 10:00:00' AS TIMESTAMP_NTZ)
     )
   );
 
@@ -289,8 +289,8 @@ WHERE
     FROM `orders` AS `o1`
     WHERE
       (
-        `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-        AND `o1`.`created_at` > CAST('2025-08-31 10:00:00' AS TIMESTAMP)
+        `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
+        AND `o1`.`created_at` > CAST('2025-08-31 10:00:00' AS TIMESTAMP_NTZ)
       )
       AND (
         EXTRACT(MONTH FROM `o1`.`created_at`) = 12
@@ -354,7 +354,7 @@ WHERE
         `lm1`.`customer_id`
       FROM `list_members` AS `lm1`
       WHERE
-        `lm1`.`added_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        `lm1`.`added_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
         AND `lm1`.`list_id` IN (
           SELECT
             `l2`.`list_id`
@@ -371,7 +371,7 @@ WHERE
           `lm3`.`customer_id`
         FROM `list_members` AS `lm3`
         WHERE
-          `lm3`.`added_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          `lm3`.`added_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
           AND `lm3`.`list_id` IN (
             SELECT
               `l4`.`list_id`
@@ -409,7 +409,7 @@ WHERE
         `o2`.`customer_id`
       FROM `orders` AS `o2`
       WHERE
-        `o2`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        `o2`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
         AND `o2`.`order_id` IN (
           SELECT
             `i3`.`order_id`
@@ -449,19 +449,10 @@ LEFT JOIN (
     ) AS `value`
   FROM `events` AS `m1_e2`
   WHERE
-    (
-      `m1_e2`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-      AND (
-        `m1_e2`.`occurred_at` > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
-        AND `m1_e2`.`type` IN ('open', 'click', 'conversion')
-      )
-    )
-    AND `m1_e2`.`customer_id` IN (
-      SELECT
-        `p3`.`customer_id`
-      FROM `customers` AS `p3`
-      WHERE
-        `p3`.`country` = 'France'
+    `m1_e2`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
+    AND (
+      `m1_e2`.`occurred_at` > CAST('2026-02-28 10:00:00' AS TIMESTAMP_NTZ)
+      AND `m1_e2`.`type` IN ('open', 'click', 'conversion')
     )
   GROUP BY
     `m1_e2`.`customer_id`
@@ -484,7 +475,7 @@ LEFT JOIN (
     MAX(`m1_o3`.`created_at`) AS `value`
   FROM `orders` AS `m1_o3`
   WHERE
-    `m1_o3`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    `m1_o3`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
   GROUP BY
     `m1_o3`.`customer_id`
 ) AS `m1`
@@ -495,7 +486,7 @@ LEFT JOIN (
     COALESCE(SUM(CAST(`m2_o4`.`total` AS DOUBLE)), 0) AS `value`
   FROM `orders` AS `m2_o4`
   WHERE
-    `m2_o4`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    `m2_o4`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP_NTZ)
   GROUP BY
     `m2_o4`.`customer_id`
 ) AS `m2`
