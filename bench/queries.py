@@ -12,8 +12,9 @@ process:
   EXCEPT, the way PostHog compiles cohorts.
 
 Hand-written SQL is PostgreSQL text transpiled by sqlglot for each engine; `${as_of}`, `${ago_6mo}`... are
-the anchored instants (`WINDOWS`). Money is summed as double precision, as the compiled SQL sums it, so a
-boundary such as `spent(1y) > 500` reads the same in every shape. Every query is first run as
+the anchored instants (`WINDOWS`). Money is summed exactly and then made double precision, as the compiled
+SQL does, so a boundary such as `spent(1y) > 500` reads the same in every shape (a sum of doubles depends on
+the order a parallel engine adds them in). Every query is first run as
 `SELECT COUNT(*), SUM(customer_id)` and all shapes of a rule must agree on both numbers (a wrong shape
 cannot hide behind a matching count); a mismatch is printed loudly and the command exits 1. Then each is
 timed as `SELECT COUNT(*) FROM (...)`: one warm-up, the median of --runs, the shapes of a rule interleaved.

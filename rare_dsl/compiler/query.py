@@ -15,8 +15,9 @@ constants is a semi-join on the filtered facts:
   HAVING NOT COALESCE(pred, FALSE)) AS x WHERE x.customer_id = c.customer_id)`; the set is uncorrelated,
   so every engine computes it once (see `exists`).
 
-An AND's conditions on the contact's own fields are copied into the fact subqueries of its other operands
-(`restrict`), so that only the facts of contacts that can still match are grouped.
+A leaf that only asks whether facts exist (`orders() >= 1`, `refunds(1y) = 0`) needs neither GROUP BY nor
+HAVING. Per-engine choices (`Target`): DuckDB copies an AND's conditions on the contact's fields into the
+fact subqueries of its other operands (`restrict`); PostgreSQL reads each IN as a filter, not a join.
 
 Boolean measures (`purchased`, `in_list`, `in_segment`) are the same shapes without HAVING. Any other use
 of a measure (two measures in one comparison, arithmetic with a field, ranking) reads it from a
@@ -351,7 +352,7 @@ class QueryBuilder:
         the semi-join throws most groups away. Exact, because the copy only removes contacts that the
         enclosing AND rejects anyway.
         """
-        if not self.pushed:
+        if not self.pushed or not self.target.COPY_FIELD_CONDITIONS:
             return query
         alias = self.alias("p")
         pushed, row = self.pushed, self.row
@@ -362,10 +363,6 @@ class QueryBuilder:
             self.pushed, self.row = pushed, row
         # WHERE keeps a row only where every test is TRUE: a NULL test drops it, as the outer query does.
         admitted = balanced(exp.And, [t.expr for t in tests])
-        if not self.target.RESTRICT_BY_JOIN:
-            contacts = exp.select(self.col("customers", alias, "customer_id"), copy=False).from_(
-                self.src("customers", alias), copy=False).where(admitted, copy=False)
-            return query.where(in_query(customer.copy(), contacts), copy=False)
         on = exp.EQ(this=self.col("customers", alias, "customer_id"), expression=customer.copy())
         # A Join node built here: `Select.join` would parse its join type from text on every call.
         query.append("joins", exp.Join(this=self.src("customers", alias), kind="INNER", on=on))
@@ -568,13 +565,16 @@ class QueryBuilder:
                 filters.append(exp.EQ(this=self.target.month_of(when.copy()), expression=exp.Literal.number(m.month)))
             if m.product is not None or m.vendor is not None:
                 filters.append(in_query(self.col("orders", a, "order_id"), self.items(m)))
-            total = self.target.to_double(self.col("orders", a, "total"))
+            # Money is summed as the engine stores it (exact decimals on most) and only then made a double: a
+            # sum of doubles depends on the order in which a parallel engine adds them, so a total of exactly
+            # 500.00 could be 499.99999999999994 on one run and 500.00000000000006 on the next.
+            total = self.col("orders", a, "total")
             aggregate: exp.Expression | None = {
                 "order_count": exp.Count(this=exp.Star()),
                 "orders": exp.Count(this=exp.Star()),
-                "spent": _zero_if_null(exp.Sum(this=total)),
-                "total_spent": _zero_if_null(exp.Sum(this=total)),
-                "average_order_value": exp.Avg(this=total),
+                "spent": _zero_if_null(self.target.to_double(exp.Sum(this=total))),
+                "total_spent": _zero_if_null(self.target.to_double(exp.Sum(this=total.copy()))),
+                "average_order_value": self.target.to_double(exp.Avg(this=total)),
                 "first_order_date": exp.Min(this=when.copy()),
                 "last_order_date": exp.Max(this=when.copy()),
                 "purchased": None,

@@ -5,7 +5,7 @@ WHERE c.customer_id IN (
     SELECT o.customer_id FROM orders AS o
     WHERE o.created_at <= '${as_of}'
       AND o.order_id IN (SELECT i.order_id FROM order_items AS i WHERE i.vendor = 'Nordic Knits')
-    GROUP BY o.customer_id HAVING SUM(CAST(o.total AS DOUBLE PRECISION)) >= 200)
+    GROUP BY o.customer_id HAVING CAST(SUM(o.total) AS DOUBLE PRECISION) >= 200)
   AND c.customer_id NOT IN (
     SELECT o.customer_id FROM orders AS o
     WHERE o.created_at <= '${as_of}'
@@ -22,4 +22,4 @@ WHERE c.customer_id IN (
     ON v.order_id = o.order_id
   WHERE o.created_at <= '${as_of}'
   GROUP BY o.customer_id
-  HAVING SUM(CASE WHEN v.knits = 1 THEN CAST(o.total AS DOUBLE PRECISION) ELSE 0 END) >= 200 AND MAX(v.acme) = 0)
+  HAVING CAST(SUM(CASE WHEN v.knits = 1 THEN o.total ELSE 0 END) AS DOUBLE PRECISION) >= 200 AND MAX(v.acme) = 0)

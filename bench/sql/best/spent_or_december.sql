@@ -4,7 +4,7 @@ SELECT c.customer_id FROM customers AS c
 WHERE c.customer_id IN (
     SELECT o.customer_id FROM orders AS o
     WHERE o.created_at > '${ago_1y}' AND o.created_at <= '${as_of}'
-    GROUP BY o.customer_id HAVING SUM(CAST(o.total AS DOUBLE PRECISION)) > 500)
+    GROUP BY o.customer_id HAVING CAST(SUM(o.total) AS DOUBLE PRECISION) > 500)
   OR c.customer_id IN (
     SELECT o.customer_id FROM orders AS o
     WHERE EXTRACT(MONTH FROM o.created_at) = 12 AND o.created_at <= '${as_of}'
@@ -16,7 +16,7 @@ WHERE c.customer_id IN (
   SELECT o.customer_id FROM orders AS o
   WHERE o.created_at <= '${as_of}'
   GROUP BY o.customer_id
-  HAVING SUM(CAST(o.total AS DOUBLE PRECISION)) FILTER (WHERE o.created_at > '${ago_1y}') > 500
+  HAVING CAST(SUM(o.total) FILTER (WHERE o.created_at > '${ago_1y}') AS DOUBLE PRECISION) > 500
       OR COUNT(*) FILTER (WHERE EXTRACT(MONTH FROM o.created_at) = 12) >= 2)
 -- shape: two_semi_joins [sqlite]
 -- Timestamps are ISO text in SQLite: the month is characters 6 and 7, no date parsing.
@@ -24,7 +24,7 @@ SELECT c.customer_id FROM customers AS c
 WHERE c.customer_id IN (
     SELECT o.customer_id FROM orders AS o
     WHERE o.created_at > '${ago_1y}' AND o.created_at <= '${as_of}'
-    GROUP BY o.customer_id HAVING SUM(CAST(o.total AS DOUBLE PRECISION)) > 500)
+    GROUP BY o.customer_id HAVING CAST(SUM(o.total) AS DOUBLE PRECISION) > 500)
   OR c.customer_id IN (
     SELECT o.customer_id FROM orders AS o
     WHERE SUBSTR(o.created_at, 6, 2) = '12' AND o.created_at <= '${as_of}'
@@ -35,5 +35,5 @@ WHERE c.customer_id IN (
   SELECT o.customer_id FROM orders AS o
   WHERE o.created_at <= '${as_of}'
   GROUP BY o.customer_id
-  HAVING SUM(CAST(o.total AS DOUBLE PRECISION)) FILTER (WHERE o.created_at > '${ago_1y}') > 500
+  HAVING CAST(SUM(o.total) FILTER (WHERE o.created_at > '${ago_1y}') AS DOUBLE PRECISION) > 500
       OR COUNT(*) FILTER (WHERE SUBSTR(o.created_at, 6, 2) = '12') >= 2)

@@ -16,7 +16,7 @@ WHERE c.country IN ('France', 'Belgium', 'Germany') AND c.status = 'subscribed'
   AND c.customer_id IN (
     SELECT o.customer_id FROM orders AS o
     WHERE o.created_at > '${ago_1y}' AND o.created_at <= '${as_of}'
-    GROUP BY o.customer_id HAVING SUM(CAST(o.total AS DOUBLE PRECISION)) > 100)
+    GROUP BY o.customer_id HAVING CAST(SUM(o.total) AS DOUBLE PRECISION) > 100)
   AND NOT EXISTS (
     SELECT 1 FROM refunds AS r
     WHERE r.customer_id = c.customer_id AND r.created_at > '${ago_1y}' AND r.created_at <= '${as_of}')
@@ -47,5 +47,5 @@ WHERE c.country IN ('France', 'Belgium', 'Germany') AND c.status = 'subscribed'
   AND NOT EXISTS (
     SELECT 1 FROM list_members AS lm JOIN lists AS l ON l.list_id = lm.list_id
     WHERE lm.customer_id = c.customer_id AND l.name = 'Do not email' AND lm.added_at <= '${as_of}')
-  AND (SELECT SUM(CAST(o.total AS DOUBLE PRECISION)) FROM orders AS o
+  AND (SELECT CAST(SUM(o.total) AS DOUBLE PRECISION) FROM orders AS o
        WHERE o.customer_id = c.customer_id AND o.created_at > '${ago_1y}' AND o.created_at <= '${as_of}') > 100

@@ -6,4 +6,4 @@ WHERE r.created_at > '${ago_1y}' AND r.created_at <= '${as_of}'
 GROUP BY r.customer_id HAVING COUNT(*) >= 2
 INTERSECT
 SELECT o.customer_id FROM orders AS o WHERE o.created_at <= '${as_of}'
-GROUP BY o.customer_id HAVING AVG(CAST(o.total AS DOUBLE PRECISION)) > 80
+GROUP BY o.customer_id HAVING CAST(AVG(o.total) AS DOUBLE PRECISION) > 80

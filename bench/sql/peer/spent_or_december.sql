@@ -4,7 +4,7 @@ INTERSECT
 SELECT customer_id FROM (
   SELECT o.customer_id FROM orders AS o
   WHERE o.created_at > '${ago_1y}' AND o.created_at <= '${as_of}'
-  GROUP BY o.customer_id HAVING SUM(CAST(o.total AS DOUBLE PRECISION)) > 500
+  GROUP BY o.customer_id HAVING CAST(SUM(o.total) AS DOUBLE PRECISION) > 500
   UNION
   SELECT o.customer_id FROM orders AS o
   WHERE EXTRACT(MONTH FROM o.created_at) = 12 AND o.created_at <= '${as_of}'
@@ -15,7 +15,7 @@ INTERSECT
 SELECT customer_id FROM (
   SELECT o.customer_id FROM orders AS o
   WHERE o.created_at > '${ago_1y}' AND o.created_at <= '${as_of}'
-  GROUP BY o.customer_id HAVING SUM(CAST(o.total AS DOUBLE PRECISION)) > 500
+  GROUP BY o.customer_id HAVING CAST(SUM(o.total) AS DOUBLE PRECISION) > 500
   UNION
   SELECT o.customer_id FROM orders AS o
   WHERE CAST(STRFTIME('%m', o.created_at) AS INT) = 12 AND o.created_at <= '${as_of}'

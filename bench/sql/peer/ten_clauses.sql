@@ -19,7 +19,7 @@ GROUP BY o.customer_id HAVING COUNT(*) >= 1
 INTERSECT
 SELECT o.customer_id FROM orders AS o
 WHERE o.created_at > '${ago_1y}' AND o.created_at <= '${as_of}'
-GROUP BY o.customer_id HAVING SUM(CAST(o.total AS DOUBLE PRECISION)) > 100
+GROUP BY o.customer_id HAVING CAST(SUM(o.total) AS DOUBLE PRECISION) > 100
 INTERSECT
 SELECT e.customer_id FROM events AS e
 WHERE e.type = 'open' AND e.occurred_at <= '${as_of}'

@@ -6,7 +6,7 @@ SELECT s.customer_id FROM (
   SELECT o.customer_id FROM orders AS o
   WHERE o.created_at > '${ago_1y}' AND o.created_at <= '${as_of}'
   GROUP BY o.customer_id HAVING COUNT(*) >= 1) AS s
-LEFT JOIN (SELECT o.customer_id, SUM(CAST(o.total AS DOUBLE PRECISION)) AS spent FROM orders AS o
+LEFT JOIN (SELECT o.customer_id, CAST(SUM(o.total) AS DOUBLE PRECISION) AS spent FROM orders AS o
            WHERE o.created_at > '${ago_1y}' AND o.created_at <= '${as_of}'
            GROUP BY o.customer_id) AS m ON m.customer_id = s.customer_id
 ORDER BY COALESCE(m.spent, 0) DESC, s.customer_id

@@ -74,12 +74,6 @@ WHERE
         FROM `orders` AS `o1`
         WHERE
           `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-        GROUP BY
-          `o1`.`customer_id`
-        HAVING
-          NOT (
-            COUNT(*) = 0
-          )
       ) AS `x2`
       WHERE
         `x2`.`customer_id` = `c`.`customer_id`
@@ -327,8 +321,6 @@ WHERE
           FROM `customer_tags` AS `t2`
           WHERE
             LOWER(`t2`.`tag`) = LOWER('newsletter')
-          GROUP BY
-            `t2`.`customer_id`
         ) AS `x3`
         WHERE
           `x3`.`customer_id` = `c`.`customer_id`
@@ -379,8 +371,6 @@ WHERE
             WHERE
               `l4`.`name` = 'Do not email'
           )
-        GROUP BY
-          `lm3`.`customer_id`
       ) AS `x5`
       WHERE
         `x5`.`customer_id` = `c`.`customer_id`

@@ -43,20 +43,23 @@ SELECT
   "c"."customer_id"
 FROM "customers" AS "c"
 WHERE
-  "c"."customer_id" IN (
-    SELECT
-      "e1"."customer_id"
-    FROM "events" AS "e1"
-    WHERE
-      "e1"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-      AND (
-        "e1"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
-        AND "e1"."type" = 'open'
-      )
-    GROUP BY
-      "e1"."customer_id"
-    HAVING
-      COUNT(*) >= 3
+  COALESCE(
+    "c"."customer_id" IN (
+      SELECT
+        "e1"."customer_id"
+      FROM "events" AS "e1"
+      WHERE
+        "e1"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        AND (
+          "e1"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+          AND "e1"."type" = 'open'
+        )
+      GROUP BY
+        "e1"."customer_id"
+      HAVING
+        COUNT(*) >= 3
+    ),
+    FALSE
   );
 
 -- rule: orders() = 0 or opens(6mo) < 3
@@ -74,12 +77,6 @@ WHERE
         FROM "orders" AS "o1"
         WHERE
           "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-        GROUP BY
-          "o1"."customer_id"
-        HAVING
-          NOT (
-            COUNT(*) = 0
-          )
       ) AS "x2"
       WHERE
         "x2"."customer_id" = "c"."customer_id"
@@ -219,27 +216,33 @@ WHERE
       AND "c"."created_at" < CAST('2026-03-01 00:00:00' AS TIMESTAMP)
     )
     OR (
-      "c"."customer_id" IN (
-        SELECT
-          "o1"."customer_id"
-        FROM "orders" AS "o1"
-        WHERE
-          "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-        GROUP BY
-          "o1"."customer_id"
-        HAVING
-          MAX("o1"."created_at") >= CAST('2025-12-01 00:00:00' AS TIMESTAMP)
+      COALESCE(
+        "c"."customer_id" IN (
+          SELECT
+            "o1"."customer_id"
+          FROM "orders" AS "o1"
+          WHERE
+            "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          GROUP BY
+            "o1"."customer_id"
+          HAVING
+            MAX("o1"."created_at") >= CAST('2025-12-01 00:00:00' AS TIMESTAMP)
+        ),
+        FALSE
       )
-      AND "c"."customer_id" IN (
-        SELECT
-          "o2"."customer_id"
-        FROM "orders" AS "o2"
-        WHERE
-          "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-        GROUP BY
-          "o2"."customer_id"
-        HAVING
-          MAX("o2"."created_at") < CAST('2026-01-01 00:00:00' AS TIMESTAMP)
+      AND COALESCE(
+        "c"."customer_id" IN (
+          SELECT
+            "o2"."customer_id"
+          FROM "orders" AS "o2"
+          WHERE
+            "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          GROUP BY
+            "o2"."customer_id"
+          HAVING
+            MAX("o2"."created_at") < CAST('2026-01-01 00:00:00' AS TIMESTAMP)
+        ),
+        FALSE
       )
     )
   );
@@ -250,31 +253,37 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
-    "c"."customer_id" IN (
-      SELECT
-        "e1"."customer_id"
-      FROM "events" AS "e1"
-      WHERE
-        "e1"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-        AND "e1"."type" = 'open'
-      GROUP BY
-        "e1"."customer_id"
-      HAVING
-        (
-          MAX("e1"."occurred_at") > CAST('2026-08-30 22:00:00' AS TIMESTAMP)
-          AND MAX("e1"."occurred_at") <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-        )
+    COALESCE(
+      "c"."customer_id" IN (
+        SELECT
+          "e1"."customer_id"
+        FROM "events" AS "e1"
+        WHERE
+          "e1"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          AND "e1"."type" = 'open'
+        GROUP BY
+          "e1"."customer_id"
+        HAVING
+          (
+            MAX("e1"."occurred_at") > CAST('2026-08-30 22:00:00' AS TIMESTAMP)
+            AND MAX("e1"."occurred_at") <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          )
+      ),
+      FALSE
     )
-    AND "c"."customer_id" IN (
-      SELECT
-        "o2"."customer_id"
-      FROM "orders" AS "o2"
-      WHERE
-        "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-      GROUP BY
-        "o2"."customer_id"
-      HAVING
-        MAX("o2"."created_at") < CAST('2026-06-02 10:00:00' AS TIMESTAMP)
+    AND COALESCE(
+      "c"."customer_id" IN (
+        SELECT
+          "o2"."customer_id"
+        FROM "orders" AS "o2"
+        WHERE
+          "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        GROUP BY
+          "o2"."customer_id"
+        HAVING
+          MAX("o2"."created_at") < CAST('2026-06-02 10:00:00' AS TIMESTAMP)
+      ),
+      FALSE
     )
   );
 
@@ -283,25 +292,28 @@ SELECT
   "c"."customer_id"
 FROM "customers" AS "c"
 WHERE
-  "c"."customer_id" IN (
-    SELECT
-      "o1"."customer_id"
-    FROM "orders" AS "o1"
-    WHERE
-      (
-        "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-        AND "o1"."created_at" > CAST('2025-08-31 10:00:00' AS TIMESTAMP)
-      )
-      AND (
-        EXTRACT(MONTH FROM "o1"."created_at") = 12
-        AND "o1"."order_id" IN (
-          SELECT
-            "i2"."order_id"
-          FROM "order_items" AS "i2"
-          WHERE
-            "i2"."vendor" = 'Acme'
+  COALESCE(
+    "c"."customer_id" IN (
+      SELECT
+        "o1"."customer_id"
+      FROM "orders" AS "o1"
+      WHERE
+        (
+          "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          AND "o1"."created_at" > CAST('2025-08-31 10:00:00' AS TIMESTAMP)
         )
-      )
+        AND (
+          EXTRACT(MONTH FROM "o1"."created_at") = 12
+          AND "o1"."order_id" IN (
+            SELECT
+              "i2"."order_id"
+            FROM "order_items" AS "i2"
+            WHERE
+              "i2"."vendor" = 'Acme'
+          )
+        )
+    ),
+    FALSE
   );
 
 -- rule: tags contains "vip" and not tags contains "newsletter" and tags is set
@@ -310,12 +322,15 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
-    "c"."customer_id" IN (
-      SELECT
-        "t1"."customer_id"
-      FROM "customer_tags" AS "t1"
-      WHERE
-        LOWER("t1"."tag" COLLATE "und-x-icu") = LOWER('vip' COLLATE "und-x-icu")
+    COALESCE(
+      "c"."customer_id" IN (
+        SELECT
+          "t1"."customer_id"
+        FROM "customer_tags" AS "t1"
+        WHERE
+          LOWER("t1"."tag" COLLATE "und-x-icu") = LOWER('vip' COLLATE "und-x-icu")
+      ),
+      FALSE
     )
     AND (
       NOT EXISTS(
@@ -327,18 +342,19 @@ WHERE
           FROM "customer_tags" AS "t2"
           WHERE
             LOWER("t2"."tag" COLLATE "und-x-icu") = LOWER('newsletter' COLLATE "und-x-icu")
-          GROUP BY
-            "t2"."customer_id"
         ) AS "x3"
         WHERE
           "x3"."customer_id" = "c"."customer_id"
       )
-      AND "c"."customer_id" IN (
-        SELECT
-          "t4"."customer_id"
-        FROM "customer_tags" AS "t4"
-        WHERE
-          NOT "t4"."tag" IS NULL
+      AND COALESCE(
+        "c"."customer_id" IN (
+          SELECT
+            "t4"."customer_id"
+          FROM "customer_tags" AS "t4"
+          WHERE
+            NOT "t4"."tag" IS NULL
+        ),
+        FALSE
       )
     )
   );
@@ -349,19 +365,22 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
-    "c"."customer_id" IN (
-      SELECT
-        "lm1"."customer_id"
-      FROM "list_members" AS "lm1"
-      WHERE
-        "lm1"."added_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-        AND "lm1"."list_id" IN (
-          SELECT
-            "l2"."list_id"
-          FROM "lists" AS "l2"
-          WHERE
-            "l2"."name" = 'Popup leads'
-        )
+    COALESCE(
+      "c"."customer_id" IN (
+        SELECT
+          "lm1"."customer_id"
+        FROM "list_members" AS "lm1"
+        WHERE
+          "lm1"."added_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          AND "lm1"."list_id" IN (
+            SELECT
+              "l2"."list_id"
+            FROM "lists" AS "l2"
+            WHERE
+              "l2"."name" = 'Popup leads'
+          )
+      ),
+      FALSE
     )
     AND NOT EXISTS(
       SELECT
@@ -379,8 +398,6 @@ WHERE
             WHERE
               "l4"."name" = 'Do not email'
           )
-        GROUP BY
-          "lm3"."customer_id"
       ) AS "x5"
       WHERE
         "x5"."customer_id" = "c"."customer_id"
@@ -393,36 +410,42 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
-    "c"."customer_id" IN (
-      SELECT
-        "s1"."customer_id"
-      FROM (
+    COALESCE(
+      "c"."customer_id" IN (
         SELECT
-          "c"."customer_id"
-        FROM "customers" AS "c"
-        WHERE
-          "c"."country" = 'France'
-      ) AS "s1"
-    )
-    AND "c"."customer_id" IN (
-      SELECT
-        "o2"."customer_id"
-      FROM "orders" AS "o2"
-      WHERE
-        "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-        AND "o2"."order_id" IN (
+          "s1"."customer_id"
+        FROM (
           SELECT
-            "i3"."order_id"
-          FROM "order_items" AS "i3"
+            "c"."customer_id"
+          FROM "customers" AS "c"
           WHERE
-            (
-              "i3"."product_name" = 'Red Shoes' OR "i3"."product_id" = 'Red Shoes'
-            )
-        )
-      GROUP BY
-        "o2"."customer_id"
-      HAVING
-        COALESCE(SUM(CAST("o2"."total" AS DOUBLE PRECISION)), 0) > 0
+            "c"."country" = 'France'
+        ) AS "s1"
+      ),
+      FALSE
+    )
+    AND COALESCE(
+      "c"."customer_id" IN (
+        SELECT
+          "o2"."customer_id"
+        FROM "orders" AS "o2"
+        WHERE
+          "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          AND "o2"."order_id" IN (
+            SELECT
+              "i3"."order_id"
+            FROM "order_items" AS "i3"
+            WHERE
+              (
+                "i3"."product_name" = 'Red Shoes' OR "i3"."product_id" = 'Red Shoes'
+              )
+          )
+        GROUP BY
+          "o2"."customer_id"
+        HAVING
+          COALESCE(SUM(CAST("o2"."total" AS DOUBLE PRECISION)), 0) > 0
+      ),
+      FALSE
     )
   );
 

@@ -75,10 +75,6 @@ WHERE
           "o1"."created_at" <= '2026-08-31 10:00:00'
         GROUP BY
           "o1"."customer_id"
-        HAVING
-          NOT (
-            COUNT(*) = 0
-          )
       ) AS "x2"
       WHERE
         "x2"."customer_id" = "c"."customer_id"
