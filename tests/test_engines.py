@@ -263,7 +263,7 @@ def test_load_from_csv_and_parquet_files(scheme: str, tmp_path: Path, capsys: py
     if scheme == "sqlite":  # the row store gets the lookup indexes of ENGINE_INDEXES, DuckDB none
         with connect(url) as engine:
             names = {row[0] for row in engine.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-        assert {"events_customer_id_occurred_at_idx", "orders_customer_id_created_at_idx"} <= names, names
+        assert {"events_customer_id_type_occurred_at_idx", "orders_customer_id_created_at_idx"} <= names, names
 
 
 @pytest.mark.parametrize("dialect", sorted(SERVERS))

@@ -123,7 +123,7 @@ class Engine(abc.ABC):
         """The lookup indexes of the reference tables, on the engines that use them (`indexed`)."""
         if not self.indexed:
             return
-        for statement in index_statements(schema or default_schema()):
+        for statement in index_statements(schema or default_schema(), self.dialect):
             self.execute(statement.sql(dialect=self.dialect))
 
     def load(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],

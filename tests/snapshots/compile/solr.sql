@@ -177,7 +177,7 @@ LEFT JOIN (
 LEFT JOIN (
   SELECT
     `m3_o7`.`customer_id` AS `customer_id`,
-    COALESCE(SUM(CAST(`m3_o7`.`total` AS DOUBLE)), 0) AS `value`
+    COALESCE(CAST(SUM(`m3_o7`.`total`) AS DOUBLE), 0) AS `value`
   FROM `orders` AS `m3_o7`
   WHERE
     `m3_o7`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
@@ -412,7 +412,7 @@ WHERE
       GROUP BY
         `o2`.`customer_id`
       HAVING
-        COALESCE(SUM(CAST(`o2`.`total` AS DOUBLE)), 0) > 0
+        COALESCE(CAST(SUM(`o2`.`total`) AS DOUBLE), 0) > 0
     )
   );
 
@@ -439,19 +439,10 @@ LEFT JOIN (
     ) AS `value`
   FROM `events` AS `m1_e2`
   WHERE
-    (
-      `m1_e2`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-      AND (
-        `m1_e2`.`occurred_at` > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
-        AND `m1_e2`.`type` IN ('open', 'click', 'conversion')
-      )
-    )
-    AND `m1_e2`.`customer_id` IN (
-      SELECT
-        `p3`.`customer_id`
-      FROM `customers` AS `p3`
-      WHERE
-        `p3`.`country` = 'France'
+    `m1_e2`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    AND (
+      `m1_e2`.`occurred_at` > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+      AND `m1_e2`.`type` IN ('open', 'click', 'conversion')
     )
   GROUP BY
     `m1_e2`.`customer_id`
@@ -482,7 +473,7 @@ LEFT JOIN (
 LEFT JOIN (
   SELECT
     `m2_o4`.`customer_id` AS `customer_id`,
-    COALESCE(SUM(CAST(`m2_o4`.`total` AS DOUBLE)), 0) AS `value`
+    COALESCE(CAST(SUM(`m2_o4`.`total`) AS DOUBLE), 0) AS `value`
   FROM `orders` AS `m2_o4`
   WHERE
     `m2_o4`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
