@@ -6,6 +6,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -170,6 +171,77 @@ class Engine(abc.ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class StagedEngine(Engine):
+    """An engine without transactions (ClickHouse, Spark): `transaction()` stands in for one.
+
+    Inside it, `create_tables` makes each table under a staging name (`STAGE_PREFIX`, a token, the name) and
+    `load` fills that one (`loading_into`). At the end each staging table takes its real table's place
+    (`swap`, per engine); on any error the staging tables not yet swapped in are dropped. A failed load
+    therefore leaves no new table and, with `replace`, the old tables as they were. The swap is one
+    statement or two per table, not one atomic step: only a crash between two of them could leave some
+    tables new and some old.
+    """
+
+    STAGE_PREFIX: ClassVar[str]
+
+    def __init__(self, url: str, connection: Any):
+        super().__init__(url, connection)
+        # Real table name -> its staging name, while a `transaction()` is open.
+        self._staged: dict[str, str] | None = None
+        self._replace = False
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._staged is not None:
+            raise EngineError(f"loads into {redact(self.url)} do not nest")
+        staged: dict[str, str] = {}
+        self._staged, self._replace = staged, False
+        try:
+            yield
+            self._staged = None
+            for real, staging in list(staged.items()):
+                self.swap(real, staging, replace=self._replace)
+                del staged[real]
+        except BaseException:
+            for staging in staged.values():  # the ones not swapped in
+                with contextlib.suppress(Exception):  # the first error is the one to report
+                    self.execute(f"DROP TABLE IF EXISTS {self.quoted(staging)}")
+            raise
+        finally:
+            self._staged = None
+
+    def create_tables(self, schema: Schema | None = None, *, replace: bool = False) -> None:
+        schema = schema or default_schema()
+        if self._staged is None and replace:
+            for dropped in drop_statements(schema):
+                self.execute(dropped.sql(dialect=self.dialect))
+        token = uuid.uuid4().hex[:12]
+        for statement in engine_tables(schema, self.dialect):
+            if self._staged is not None:
+                # Inside a transaction the real tables are left alone until it ends; `replace` happens then.
+                table = statement.this.this
+                real = table.name
+                self._staged[real] = f"{self.STAGE_PREFIX}{token}_{real}"
+                self._replace = self._replace or replace
+                table.set("this", exp.to_identifier(self._staged[real], quoted=True))
+            self.execute(self.create_sql(statement))
+
+    def create_sql(self, statement: exp.Create) -> str:
+        """The text of a CREATE TABLE (an engine adds what its tables need)."""
+        return statement.sql(dialect=self.dialect)
+
+    def loading_into(self, table: str) -> str:
+        """The table rows for `table` go into: its staging table inside a transaction."""
+        return (self._staged or {}).get(table, table)
+
+    @abc.abstractmethod
+    def swap(self, real: str, staging: str, *, replace: bool) -> None:
+        """Put the staging table in the real table's place (`replace`: the transaction asked to replace)."""
+
+    def quoted(self, name: str) -> str:
+        return exp.to_identifier(name, quoted=True).sql(dialect=self.dialect)
 
 
 def plain_number(value: Any) -> Any:

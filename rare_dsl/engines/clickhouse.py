@@ -4,12 +4,9 @@ The adapter owns what ClickHouse does differently from a DB-API database: result
 rows, parameters are ClickHouse's own typed query parameters (`{p1:String}`, bound by the engine), rows
 are streamed in with `INSERT ... FORMAT JSONCompactEachRow`, and there are no transactions.
 
-`transaction()` stands in for one: inside it, `create_tables` makes each table under a staging name and
-`load` fills that. At the end every staging table replaces its real table (`EXCHANGE TABLES`, then the old
-one is dropped) or takes its name (`RENAME TABLE`); on any error the staging tables are dropped. A failed
-`rare load` therefore leaves no new table and, with `--replace`, the old tables as they were. The swap at
-the end is one metadata statement per table, not one atomic step: only a crash between two of them could
-leave some tables new and some old.
+`transaction()` stands in for one (`StagedEngine`): tables are made and filled under staging names, and at
+the end each replaces its real table (`EXCHANGE TABLES`, then the old one is dropped) or takes its name
+(`RENAME TABLE`); on any error the staging tables are dropped.
 
 chdb runs one embedded engine per process, bound to one path: any number of connections may share it, but
 opening another path while a connection is open is an error (reported as such, in one line).
@@ -17,20 +14,16 @@ opening another path while a connection is open is an error (reported as such, i
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from sqlglot import exp
 
 from rare_dsl.compiler import CompiledSegment
-from rare_dsl.engines.base import BATCH, Engine, EngineError, Progress, first_line
-from rare_dsl.schema import Schema, default_schema
-from rare_dsl.store.tables import drop_statements, engine_tables
+from rare_dsl.engines.base import BATCH, EngineError, Progress, StagedEngine, first_line
 
 _FORMAT = "JSONCompactEachRowWithNamesAndTypes"
 
@@ -39,16 +32,12 @@ class ClickHouseError(Exception):
     """A statement ClickHouse refused: chdb's message in one line (`rare load` reports it as refused data)."""
 
 
-class ClickHouseEngine(Engine):
+class ClickHouseEngine(StagedEngine):
     """chdb's embedded ClickHouse. Text is `String` (bytes, compared exactly: `<` orders UTF-8 by code
     point), timestamps `DateTime64(6, 'UTC')`: no collation to set."""
 
     dialect = "clickhouse"
-
-    def __init__(self, url: str, connection: Any):
-        super().__init__(url, connection)
-        # Physical table name -> its staging name, while a `transaction()` is open.
-        self._staged: dict[str, str] | None = None
+    STAGE_PREFIX = "rare_staging_"
 
     # ------------------------------------------------------------------------------------------ queries
 
@@ -74,51 +63,17 @@ class ClickHouseEngine(Engine):
 
     # -------------------------------------------------------------------------------------- tables, rows
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """No transactions in ClickHouse: tables are created and filled under staging names and swapped in
-        at the end, or dropped on error (see the module doc)."""
-        if self._staged is not None:
-            raise EngineError("ClickHouse loads do not nest")
-        staged: dict[str, str] = {}
-        self._staged = staged
-        try:
-            yield
-            self._staged = None
-            for real, staging in list(staged.items()):
-                if self._exists(real):
-                    self.execute(f"EXCHANGE TABLES {_name(staging)} AND {_name(real)}")
-                    self.execute(f"DROP TABLE {_name(staging)}")  # now the old table
-                else:
-                    self.execute(f"RENAME TABLE {_name(staging)} TO {_name(real)}")
-                del staged[real]
-        except BaseException:
-            for staging in staged.values():  # the ones not swapped in
-                with contextlib.suppress(Exception):  # the first error is the one to report
-                    self.execute(f"DROP TABLE IF EXISTS {_name(staging)}")
-            raise
-        finally:
-            self._staged = None
-
-    def create_tables(self, schema: Schema | None = None, *, replace: bool = False) -> None:
-        schema = schema or default_schema()
-        if self._staged is None and replace:
-            for dropped in drop_statements(schema):
-                self.execute(dropped.sql(dialect=self.dialect))
-        token = uuid.uuid4().hex[:12]
-        for statement in engine_tables(schema, self.dialect):
-            if self._staged is not None:
-                # Inside a transaction the real tables are left alone until it ends; `replace` happens then.
-                target = statement.this.this
-                real = target.name
-                self._staged[real] = f"rare_staging_{token}_{real}"
-                target.set("this", exp.to_identifier(self._staged[real], quoted=True))
-            self.execute(statement.sql(dialect=self.dialect))
+    def swap(self, real: str, staging: str, *, replace: bool) -> None:
+        if self._exists(real):
+            self.execute(f"EXCHANGE TABLES {_name(staging)} AND {_name(real)}")
+            self.execute(f"DROP TABLE {_name(staging)}")  # now the old table
+        else:
+            self.execute(f"RENAME TABLE {_name(staging)} TO {_name(real)}")
 
     def load(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
              progress: Progress | None = None, total: int = 0) -> int:
         """Stream rows into the table (its staging copy inside a transaction) as JSON, in batches."""
-        name = (self._staged or {}).get(table, table)
+        name = self.loading_into(table)
         listed = ", ".join(_name(c) for c in columns)
         done = 0
         try:

@@ -25,7 +25,6 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,9 +34,7 @@ from sqlglot import exp
 
 from rare_dsl.compiler.calendar import sql_text
 from rare_dsl.compiler.dialects import target
-from rare_dsl.engines.base import BATCH, Engine, EngineError, Progress, first_line
-from rare_dsl.schema import Schema, default_schema
-from rare_dsl.store.tables import drop_statements, engine_tables
+from rare_dsl.engines.base import BATCH, EngineError, Progress, StagedEngine, first_line
 
 # Rows per INSERT statement: each statement is one Spark job, whose fixed cost dwarfs a row's.
 SPARK_BATCH = 5 * BATCH
@@ -57,17 +54,12 @@ rootLogger.appenderRef.console.ref = console
 """
 
 
-class SparkEngine(Engine):
+class SparkEngine(StagedEngine):
     """A `SparkSession` as an engine. Timestamps are `TIMESTAMP_NTZ` (naive, holding UTC, like every other
     engine's plain timestamp), so comparisons never involve the session time zone."""
 
     dialect = "spark"
-
-    def __init__(self, url: str, session: Any):
-        super().__init__(url, session)
-        # Inside `transaction()`: table name -> the staged table holding its rows until the end.
-        self._staged: dict[str, str] | None = None
-        self._replace = False
+    STAGE_PREFIX = "rare_staged_"
 
     # ------------------------------------------------------------------------------------------ queries
 
@@ -93,54 +85,20 @@ class SparkEngine(Engine):
 
     # ------------------------------------------------------------------------------------- tables, rows
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Spark has no transactions. Tables created in this block are staged under temporary names and
-        renamed into place at its end (dropping the ones they replace then); an error drops them instead,
-        leaving any older tables untouched."""
-        if self._staged is not None:
-            raise EngineError("Spark cannot nest transactions")
-        self._staged, self._replace = {}, False
-        try:
-            yield
-            self._publish()
-        except BaseException:
-            for staged in self._staged.values():
-                with contextlib.suppress(Exception):  # the first error is the one to report
-                    self.execute(f"DROP TABLE IF EXISTS {_quoted(staged)}")
-            raise
-        finally:
-            self._staged = None
+    def swap(self, real: str, staging: str, *, replace: bool) -> None:
+        if replace:
+            self.execute(f"DROP TABLE IF EXISTS {_quoted(real)}")
+        self.execute(f"ALTER TABLE {_quoted(staging)} RENAME TO {_quoted(real)}")
 
-    def _publish(self) -> None:
-        assert self._staged is not None
-        for name, staged in self._staged.items():
-            if self._replace:
-                self.execute(f"DROP TABLE IF EXISTS {_quoted(name)}")
-            self.execute(f"ALTER TABLE {_quoted(staged)} RENAME TO {_quoted(name)}")
-
-    def create_tables(self, schema: Schema | None = None, *, replace: bool = False) -> None:
-        schema = schema or default_schema()
-        if self._staged is None and replace:
-            for dropped in drop_statements(schema):
-                self.execute(dropped.sql(dialect=self.dialect))
-        token = uuid.uuid4().hex[:8]
-        for statement in engine_tables(schema, self.dialect):
-            table = statement.find(exp.Table)
-            assert table is not None
-            name = table.name
-            if self._staged is not None:
-                self._staged[name] = f"{STAGE_PREFIX}{token}_{name}"
-                self._replace = self._replace or replace
-                table.set("this", exp.to_identifier(self._staged[name], quoted=True))
-            # Parquet: Spark's own format, typed (TIMESTAMP_NTZ included) and readable by any later session.
-            statement.set("properties", exp.Properties(expressions=[exp.FileFormatProperty(this=exp.var("PARQUET"))]))
-            self.execute(statement.sql(dialect=self.dialect))
+    def create_sql(self, statement: exp.Create) -> str:
+        # Parquet: Spark's own format, typed (TIMESTAMP_NTZ included) and readable by any later session.
+        statement.set("properties", exp.Properties(expressions=[exp.FileFormatProperty(this=exp.var("PARQUET"))]))
+        return statement.sql(dialect=self.dialect)
 
     def load(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]],
              progress: Progress | None = None, total: int = 0) -> int:
         """`INSERT INTO table (columns) VALUES ...` of literals typed as the table's columns, in batches."""
-        name = self._staged.get(table, table) if self._staged is not None else table
+        name = self.loading_into(table)
         fields = {field.name: field.dataType.simpleString() for field in self.connection.table(_quoted(name)).schema}
         unknown = [c for c in columns if c not in fields]
         if unknown:
