@@ -82,16 +82,76 @@ SHAPES = [
 
 
 def test_per_engine_shapes() -> None:
-    """The choices bench/queries.py made per engine: PostgreSQL keeps each grouped IN out of its join planner
-    and groups the set of a NOT EXISTS, as SQLite does; only DuckDB copies field conditions into the facts."""
+    """The choices bench/queries.py made per engine, on the default schema (whose fact tables `rare load`
+    indexes by contact): PostgreSQL keeps each grouped IN out of its join planner; SQLite and PostgreSQL
+    search one contact's facts for a NOT EXISTS; SQLite reads the measures of an AND that tests fields per
+    contact; only DuckDB copies field conditions into the facts."""
     rule = 'country = "France" and opens(6mo) >= 3 and orders() = 0'
     postgres, sqlite = sql(rule, "postgres"), sql(rule, "sqlite")
     assert 'COALESCE("c"."customer_id" IN (SELECT "e1"."customer_id"' in postgres
-    assert 'GROUP BY "o2"."customer_id") AS "x3"' in postgres
-    assert 'GROUP BY "o2"."customer_id") AS "x3"' in sqlite and "COALESCE" not in sqlite
+    assert 'NOT EXISTS(SELECT 1 FROM "orders" AS "o2" WHERE "o2"."customer_id" = "c"."customer_id"' in postgres
+    assert sqlite.startswith('SELECT "c"."customer_id" FROM "customers" AS "c" WHERE ("c"."country" = \'France\' '
+                             'AND (EXISTS(SELECT 1 FROM "events" AS "e1" WHERE "e1"."customer_id" = "c"."customer_id"')
+    assert "LIMIT 1 OFFSET 2" in sqlite and "GROUP BY" not in sqlite and " IN (SELECT" not in sqlite
     for text in (postgres, sqlite):
         assert "JOIN" not in text and '"p' not in text
     assert 'INNER JOIN "customers" AS "p' in sql(rule, "duckdb")
+
+
+@pytest.mark.parametrize(("rule", "present"), [
+    # The fields come first, then each measure is read for the contacts they keep.
+    ('opens(6mo) > 2.5 and country = "France"', ['WHERE ("c"."country" = \'France\' AND EXISTS(',
+                                                "LIMIT 1 OFFSET 2"]),
+    ('country = "France" and opens(6mo) < 3', ['AND NOT EXISTS(SELECT 1 FROM "events"', "LIMIT 1 OFFSET 2"]),
+    ('country = "France" and not (opens(6mo) <= 3)', ["AND EXISTS(SELECT 1", "LIMIT 1 OFFSET 3"]),
+    ('quality = "vip" and last_order_date < 90d ago',
+     ['AND (SELECT MAX("o1"."created_at") FROM "orders" AS "o1" WHERE "o1"."customer_id" = "c"."customer_id"']),
+    # The last open is within 30 days exactly when some open is: one EXISTS, no MAX.
+    ('country = "France" and last_open_date within 30d', ['AND EXISTS(SELECT 1 FROM "events" AS "e1"',
+                                                          "\"e1\".\"occurred_at\" > '2026-08-01 10:00:00'"]),
+    ('country = "France" and spent(1y) > 100',
+     ['AND (SELECT COALESCE(CAST(SUM("o1"."total") AS REAL), 0) FROM "orders" AS "o1" WHERE '
+      '"o1"."customer_id" = "c"."customer_id"']),
+    ('country = "France" order by spent(1y) desc limit 5', ['ORDER BY (SELECT COALESCE(CAST(SUM("o1"."total")']),
+    ('country = "France" and tags contains "vip"', ['AND EXISTS(SELECT 1 FROM "customer_tags" AS "t1" WHERE '
+                                                    '"t1"."customer_id" = "c"."customer_id"']),
+])
+def test_sqlite_reads_measures_per_contact_after_fields(rule: str, present: list[str]) -> None:
+    text = sql(rule, "sqlite")
+    for fragment in present:
+        assert fragment in text, f"{fragment!r} not in {text}"
+    assert "GROUP BY" not in text and "JOIN" not in text
+
+
+@pytest.mark.parametrize("rule", [
+    "opens(6mo) >= 3",  # no field narrows the contacts: one grouped set
+    'country = "France" or opens(6mo) >= 3',  # an OR: the measure is read for every contact
+    'country = "France" order by last_order_date desc',  # a value that can be missing is printed twice
+    'country = "France" and first_order_date within 30d',  # so is a first date tested against a window
+])
+def test_sqlite_keeps_grouped_sets_elsewhere(rule: str) -> None:
+    assert "GROUP BY" in sql(rule, "sqlite")
+
+
+def test_postgres_reads_per_contact_from_three_conditions_on_facts() -> None:
+    two = 'country = "France" and opens(6mo) >= 3 and clicks(6mo) >= 1'
+    three = two + " and spent(1y) > 100"
+    assert "GROUP BY" in sql(two, "postgres") and "OFFSET" not in sql(two, "postgres")
+    text = sql(three, "postgres")
+    assert "GROUP BY" not in text and "LIMIT 1 OFFSET 2" in text and '"c"."customer_id" IN' not in text
+
+
+def test_lookups_need_an_index_the_schema_states(tmp_path: Any) -> None:
+    """A table the user's schema file maps is taken as not indexed: a lookup per contact would scan it."""
+    rule = 'country = "France" and orders() = 0 and opens(6mo) >= 3'
+    (tmp_path / "plain.toml").write_text('[tables.orders]\nname = "shop_orders"\n[tables.events]\nname = "ev"\n')
+    (tmp_path / "indexed.toml").write_text('[tables.orders]\nname = "shop_orders"\nindexed = true\n'
+                                           '[tables.events]\nname = "ev"\n')
+    plain = compile(check(rule, load_schema(str(tmp_path / "plain.toml"))), dialect="sqlite", as_of=AS_OF).sql
+    assert 'NOT EXISTS(SELECT 1 FROM (SELECT "o' in plain and "OFFSET" not in plain
+    indexed = compile(check(rule, load_schema(str(tmp_path / "indexed.toml"))), dialect="sqlite", as_of=AS_OF).sql
+    assert 'NOT EXISTS(SELECT 1 FROM "shop_orders" AS "o' in indexed
+    assert 'GROUP BY "e' in indexed  # the events table is still the user's own, unindexed
 
 
 @pytest.mark.parametrize(("rule", "present", "absent"), SHAPES)
@@ -350,7 +410,8 @@ def test_parameterized_placeholders_in_order() -> None:
     compiled = compile('country = "France" and first_name starts with "O\'" and opens(6mo) >= 3',
                        dialect="sqlite", as_of=AS_OF, parameterized=True)
     assert compiled.sql.count("?") == len(compiled.params)
-    assert compiled.params == ("France", "O'", "O'", "2026-08-31 10:00:00", "2026-02-28 10:00:00", 3)
+    # At least 3 opens, looked up per contact: the third open is at OFFSET 2.
+    assert compiled.params == ("France", "O'", "O'", "2026-08-31 10:00:00", "2026-02-28 10:00:00", 2)
     assert "France" not in compiled.sql and "O'" not in compiled.sql
 
 

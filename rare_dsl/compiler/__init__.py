@@ -126,8 +126,10 @@ def compile(
     # order of the values, whatever order the generator prints the tree's parts in.
     named = tree.sql(dialect=name)
     order = [int(index) for index in _PLACEHOLDER.findall(named)]
-    if sorted(order) != list(range(len(binder.params))):
-        # The dialect's generator moved or repeated a value: the order of the values would be a guess.
+    # A value bound for a part the compiler then left out (`order_count is set` is TRUE whatever the
+    # count) is simply not passed.
+    if len(set(order)) != len(order):
+        # The dialect's generator repeated a value: which occurrence the engine reads would be a guess.
         raise UnsupportedDialect(f"parameterized SQL is not supported for {name}",
                                  hints=("compile without parameters; literals are escaped by sqlglot",))
     position = {index: place for place, index in enumerate(order)}

@@ -126,6 +126,24 @@ class Target:
     # PostgreSQL anti-joins the grouped ids 3.5 times faster than the orders themselves (`never_ordered`).
     GROUP_ANTI_JOIN_SET: ClassVar[bool] = False
 
+    # Whether a `NOT EXISTS` on an indexed fact table (`Table.indexed`, as `rare load` creates) searches the
+    # facts of each contact instead of a grouped set: SQLite seeks the index per contact, PostgreSQL
+    # anti-joins through it; 1.3 to 4 times faster (`never_ordered`, `popup_not_newsletter`,
+    # `openers_not_buyers`). Without the index SQLite would scan the table per contact, so the schema
+    # decides, table by table.
+    ANTI_JOIN_BY_LOOKUP: ClassVar[bool] = False
+
+    # From how many conditions on facts an AND that also tests the contact's own fields reads its measures
+    # per contact, as correlated subqueries on their indexed fact tables (`EXISTS ... LIMIT 1 OFFSET k-1`,
+    # `(SELECT MAX(...) ... WHERE customer_id = c.customer_id)`); 0: never. The fields narrow the contacts
+    # first, and each remaining contact stops at its first failing lookup, where a grouped set reads every
+    # contact's facts. SQLite's seeks are cheap: 1, which won 2 to 9 times (`vip_lapsing`, `ten_clauses`,
+    # `top_french_spenders` in bench/queries.py) and lost 1.8 times where the fields keep 40% of the
+    # contacts (`france_openers`). A PostgreSQL subplan costs more per contact: with one or two conditions
+    # on facts it lost up to 5 times (`france_openers`, `dormant_subscribers`), with seven it won 2.8 times
+    # (`ten_clauses`), hence 3.
+    LOOKUPS_AFTER_FIELDS: ClassVar[int] = 0
+
     # Dialects whose placeholders the compiler cannot print (none today: ClickHouse's typed `{name:Type}` are
     # printed by its class).
     PLACEHOLDERS_REFUSED: ClassVar[frozenset[str]] = frozenset()
@@ -281,6 +299,8 @@ class PostgreSQL(Postgres):
     CASE_FOLDING: ClassVar[str] = "und-x-icu"
     SEMI_JOIN_AS_FILTER = True
     GROUP_ANTI_JOIN_SET = True
+    ANTI_JOIN_BY_LOOKUP = True
+    LOOKUPS_AFTER_FIELDS = 3
 
     def text(self, value: str) -> exp.Expression:
         self._refuse_nul(value)
@@ -544,6 +564,8 @@ class SQLite(Target):
 
     verified = True
     GROUP_ANTI_JOIN_SET = True
+    ANTI_JOIN_BY_LOOKUP = True
+    LOOKUPS_AFTER_FIELDS = 1
 
     def text(self, value: str) -> exp.Expression:
         # A NUL cannot appear in SQL text given to SQLite; splice it in with char(0).

@@ -50,7 +50,7 @@ _VALUE_MAPS = {
     "campaigns": ("kinds", CAMPAIGN_KINDS),
     "engagement": ("weights", WEIGHTED_EVENTS),
 }
-_TABLE_KEYS = ("name", "columns")
+_TABLE_KEYS = ("name", "columns", "indexed")
 _FIELD_KEYS = ("category", "kind", "type", "column", "measure", "stored_column", "values", "description")
 _FUNCTION_KEYS = ("category", "returns", "measure", "event", "params", "required", "description")
 _PARAM_KEYS = ("kind", "description")
@@ -279,6 +279,9 @@ def _overlay_tables(base: dict, user: dict, merged: dict, problems: _Problems) -
         entry = _table(entry, path, problems)
         if entry is None:
             continue
+        # The default's indexes are those `rare load` creates: a table the file describes is the user's own,
+        # indexed only if the file says so (a lookup per contact on a table without one scans it each time).
+        merged[table]["indexed"] = False
         for key, value in entry.items():
             if key != "columns":
                 merged[table][key] = value  # unknown keys are reported by _build
@@ -497,7 +500,11 @@ def _build_tables(raw: dict[str, Any], problems: _Problems) -> dict[str, Table]:
                     "expected the physical column name",
                 )
                 columns[column] = column
-        tables[logical] = Table(name=name, columns=FrozenMap(columns))
+        indexed = entry.raw.get("indexed", False)
+        if not isinstance(indexed, bool):
+            entry.wrong("indexed", "true or false", indexed)
+            indexed = False
+        tables[logical] = Table(name=name, columns=FrozenMap(columns), indexed=indexed)
     return tables
 
 

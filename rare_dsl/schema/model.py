@@ -134,10 +134,12 @@ class Function:
 
 @dataclass(frozen=True)
 class Table:
-    """A table of the backend: its physical name, and the physical name of each logical column."""
+    """A table of the backend: its physical name, the physical name of each logical column, and whether an
+    index led by its customer id lets an engine read one contact's rows without scanning the table."""
 
     name: str
     columns: Mapping[str, str]
+    indexed: bool = False
 
     def column(self, logical: str) -> str:
         return self.columns[logical]

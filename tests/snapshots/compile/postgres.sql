@@ -71,40 +71,33 @@ WHERE
     NOT EXISTS(
       SELECT
         1
-      FROM (
-        SELECT
-          "o1"."customer_id"
-        FROM "orders" AS "o1"
-        WHERE
-          "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-        GROUP BY
-          "o1"."customer_id"
-      ) AS "x2"
+      FROM "orders" AS "o1"
       WHERE
-        "x2"."customer_id" = "c"."customer_id"
+        "o1"."customer_id" = "c"."customer_id"
+        AND "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
     )
     OR NOT EXISTS(
       SELECT
         1
       FROM (
         SELECT
-          "e3"."customer_id"
-        FROM "events" AS "e3"
+          "e2"."customer_id"
+        FROM "events" AS "e2"
         WHERE
-          "e3"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          "e2"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
           AND (
-            "e3"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
-            AND "e3"."type" = 'open'
+            "e2"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+            AND "e2"."type" = 'open'
           )
         GROUP BY
-          "e3"."customer_id"
+          "e2"."customer_id"
         HAVING
           NOT (
             COUNT(*) < 3
           )
-      ) AS "x4"
+      ) AS "x3"
       WHERE
-        "x4"."customer_id" = "c"."customer_id"
+        "x3"."customer_id" = "c"."customer_id"
     )
   );
 
@@ -338,25 +331,18 @@ WHERE
       NOT EXISTS(
         SELECT
           1
-        FROM (
-          SELECT
-            "t2"."customer_id"
-          FROM "customer_tags" AS "t2"
-          WHERE
-            LOWER("t2"."tag" COLLATE "und-x-icu") = LOWER('newsletter' COLLATE "und-x-icu")
-          GROUP BY
-            "t2"."customer_id"
-        ) AS "x3"
+        FROM "customer_tags" AS "t2"
         WHERE
-          "x3"."customer_id" = "c"."customer_id"
+          "t2"."customer_id" = "c"."customer_id"
+          AND LOWER("t2"."tag" COLLATE "und-x-icu") = LOWER('newsletter' COLLATE "und-x-icu")
       )
       AND COALESCE(
         "c"."customer_id" IN (
           SELECT
-            "t4"."customer_id"
-          FROM "customer_tags" AS "t4"
+            "t3"."customer_id"
+          FROM "customer_tags" AS "t3"
           WHERE
-            NOT "t4"."tag" IS NULL
+            NOT "t3"."tag" IS NULL
         ),
         FALSE
       )
@@ -389,24 +375,17 @@ WHERE
     AND NOT EXISTS(
       SELECT
         1
-      FROM (
-        SELECT
-          "lm3"."customer_id"
-        FROM "list_members" AS "lm3"
-        WHERE
-          "lm3"."added_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-          AND "lm3"."list_id" IN (
-            SELECT
-              "l4"."list_id"
-            FROM "lists" AS "l4"
-            WHERE
-              "l4"."name" = 'Do not email'
-          )
-        GROUP BY
-          "lm3"."customer_id"
-      ) AS "x5"
+      FROM "list_members" AS "lm3"
       WHERE
-        "x5"."customer_id" = "c"."customer_id"
+        "lm3"."customer_id" = "c"."customer_id"
+        AND "lm3"."added_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        AND "lm3"."list_id" IN (
+          SELECT
+            "l4"."list_id"
+          FROM "lists" AS "l4"
+          WHERE
+            "l4"."name" = 'Do not email'
+        )
     )
   );
 

@@ -67,39 +67,32 @@ WHERE
     NOT EXISTS(
       SELECT
         1
-      FROM (
-        SELECT
-          "o1"."customer_id"
-        FROM "orders" AS "o1"
-        WHERE
-          "o1"."created_at" <= '2026-08-31 10:00:00'
-        GROUP BY
-          "o1"."customer_id"
-      ) AS "x2"
+      FROM "orders" AS "o1"
       WHERE
-        "x2"."customer_id" = "c"."customer_id"
+        "o1"."customer_id" = "c"."customer_id"
+        AND "o1"."created_at" <= '2026-08-31 10:00:00'
     )
     OR NOT EXISTS(
       SELECT
         1
       FROM (
         SELECT
-          "e3"."customer_id"
-        FROM "events" AS "e3"
+          "e2"."customer_id"
+        FROM "events" AS "e2"
         WHERE
-          "e3"."occurred_at" <= '2026-08-31 10:00:00'
+          "e2"."occurred_at" <= '2026-08-31 10:00:00'
           AND (
-            "e3"."occurred_at" > '2026-02-28 10:00:00' AND "e3"."type" = 'open'
+            "e2"."occurred_at" > '2026-02-28 10:00:00' AND "e2"."type" = 'open'
           )
         GROUP BY
-          "e3"."customer_id"
+          "e2"."customer_id"
         HAVING
           NOT (
             COUNT(*) < 3
           )
-      ) AS "x4"
+      ) AS "x3"
       WHERE
-        "x4"."customer_id" = "c"."customer_id"
+        "x3"."customer_id" = "c"."customer_id"
     )
   );
 
@@ -310,24 +303,17 @@ WHERE
       NOT EXISTS(
         SELECT
           1
-        FROM (
-          SELECT
-            "t2"."customer_id"
-          FROM "customer_tags" AS "t2"
-          WHERE
-            LOWER("t2"."tag") = LOWER('newsletter')
-          GROUP BY
-            "t2"."customer_id"
-        ) AS "x3"
+        FROM "customer_tags" AS "t2"
         WHERE
-          "x3"."customer_id" = "c"."customer_id"
+          "t2"."customer_id" = "c"."customer_id"
+          AND LOWER("t2"."tag") = LOWER('newsletter')
       )
       AND "c"."customer_id" IN (
         SELECT
-          "t4"."customer_id"
-        FROM "customer_tags" AS "t4"
+          "t3"."customer_id"
+        FROM "customer_tags" AS "t3"
         WHERE
-          NOT "t4"."tag" IS NULL
+          NOT "t3"."tag" IS NULL
       )
     )
   );
@@ -355,24 +341,17 @@ WHERE
     AND NOT EXISTS(
       SELECT
         1
-      FROM (
-        SELECT
-          "lm3"."customer_id"
-        FROM "list_members" AS "lm3"
-        WHERE
-          "lm3"."added_at" <= '2026-08-31 10:00:00'
-          AND "lm3"."list_id" IN (
-            SELECT
-              "l4"."list_id"
-            FROM "lists" AS "l4"
-            WHERE
-              "l4"."name" = 'Do not email'
-          )
-        GROUP BY
-          "lm3"."customer_id"
-      ) AS "x5"
+      FROM "list_members" AS "lm3"
       WHERE
-        "x5"."customer_id" = "c"."customer_id"
+        "lm3"."customer_id" = "c"."customer_id"
+        AND "lm3"."added_at" <= '2026-08-31 10:00:00'
+        AND "lm3"."list_id" IN (
+          SELECT
+            "l4"."list_id"
+          FROM "lists" AS "l4"
+          WHERE
+            "l4"."name" = 'Do not email'
+        )
     )
   );
 
@@ -419,38 +398,32 @@ WHERE
 SELECT
   "c"."customer_id"
 FROM "customers" AS "c"
-LEFT JOIN (
-  SELECT
-    "m1_e2"."customer_id" AS "customer_id",
-    COALESCE(
-      SUM(
-        CASE
-          WHEN "m1_e2"."type" = 'open'
-          THEN 1
-          WHEN "m1_e2"."type" = 'click'
-          THEN 2
-          WHEN "m1_e2"."type" = 'conversion'
-          THEN 5
-          ELSE 0
-        END
-      ),
-      0
-    ) AS "value"
-  FROM "events" AS "m1_e2"
-  WHERE
-    "m1_e2"."occurred_at" <= '2026-08-31 10:00:00'
-    AND (
-      "m1_e2"."occurred_at" > '2026-02-28 10:00:00'
-      AND "m1_e2"."type" IN ('open', 'click', 'conversion')
-    )
-  GROUP BY
-    "m1_e2"."customer_id"
-) AS "m1"
-  ON "m1"."customer_id" = "c"."customer_id"
 WHERE
   "c"."country" = 'France'
 ORDER BY
-  COALESCE("m1"."value", 0) DESC,
+  (
+    SELECT
+      COALESCE(
+        SUM(
+          CASE
+            WHEN "e1"."type" = 'open'
+            THEN 1
+            WHEN "e1"."type" = 'click'
+            THEN 2
+            WHEN "e1"."type" = 'conversion'
+            THEN 5
+            ELSE 0
+          END
+        ),
+        0
+      )
+    FROM "events" AS "e1"
+    WHERE
+      "e1"."customer_id" = "c"."customer_id"
+      AND "e1"."occurred_at" <= '2026-08-31 10:00:00'
+      AND "e1"."occurred_at" > '2026-02-28 10:00:00'
+      AND "e1"."type" IN ('open', 'click', 'conversion')
+  ) DESC,
   "c"."customer_id" ASC
 LIMIT 1000;
 
