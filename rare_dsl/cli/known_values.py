@@ -46,6 +46,7 @@ class StoreValues:
             if db == "":  # `locate` would take an empty --db for none given, and fall back to RARE_DB
                 raise RuleError([_unreadable(db, "no such file")])
             location = locate(db)
+            # Said here rather than by `Store.open`, whose hint offers to create a store: a check only reads.
             if not location.path.exists():
                 raise RuleError([_unreadable(db, "no such file")])
             store = Store.open(location, schema=schema, reads=_READS)
