@@ -206,6 +206,20 @@ def test_values_and_lists(queries: SegmentQueries) -> None:
     assert [name for name, _ in queries.lists()] == ["Do not email", "Popup leads", "Wholesale partners"]
 
 
+def test_value_counts_are_exact_where_values_are_the_most_common(queries: SegmentQueries) -> None:
+    """`value_counts` (what `rare check --db` asks) and `values` (what the REPL completes) count alike, and
+    a value outside the `top` most common is still counted, so the lint never calls it unknown."""
+    common = dict(queries.values("country", top=5_000))
+    rarest = min(common, key=lambda value: (common[value], value))
+    assert queries.values("country", top=1) == [("France", common["France"])]
+    assert queries.value_counts("country", ["France", rarest, "Frnace"]) == {
+        "France": common["France"], rarest: common[rarest], "Frnace": 0}
+    products = dict(queries.values("param:product"))
+    assert queries.value_counts("param:product", ["Red Shoes"]) == {"Red Shoes": products["Red Shoes"]}
+    assert queries.value_counts("country", []) == {}
+    assert queries.value_counts("order_count", ["3"]) is None  # computed, not a column: nothing to look up
+
+
 def test_an_interrupted_query_raises_cancelled(queries: SegmentQueries) -> None:
     cursor = queries.cursor()
     slow = sqlglot.parse_one("SELECT sum(a.range * b.range) FROM range(1000000) AS a, range(1000000) AS b")

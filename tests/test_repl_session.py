@@ -290,6 +290,33 @@ def test_the_toolbar_warns_about_a_value_no_contact_has(repl: Repl) -> None:
     assert "did you mean `France`" in line or "did you mean `france`" in line
 
 
+def test_rare_check_and_the_repl_know_the_same_values(repl: Repl, store: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """One implementation, `SegmentQueries.values`: what the REPL completes is what `rare check --db`
+    suggests for a typo, with the same counts."""
+    from rare_dsl.cli import main
+    from rare_dsl.cli.known_values import StoreValues
+
+    repl.known.counts("country")
+    repl.known.wait()
+    loaded = list(repl.known.counts("country") or ())
+    assert loaded and loaded == repl.queries().values("country", top=repl.known.limit)
+    values = StoreValues.open(str(store), default_schema())
+    try:
+        assert list(values.common_values(default_schema().fields["country"], repl.known.limit)) == loaded
+    finally:
+        values.close()
+    top, contacts = loaded[0]
+    typo = top[0] + top[2] + top[1] + top[3:]  # France -> Frnace
+    completer = ReplCompleter(repl)
+    assert f'"{top}"' in [c.text for c in completer.get_completions(Document(f'country = "{top[:2]}'),
+                                                                    CompleteEvent(True))]
+    assert main(["check", "--db", str(store), "-e", f'country = "{typo}"']) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f'warning[RW404]: no contact has country "{typo}"\n')
+    assert f"did you mean `{top}` ({contacts:,} contact{'' if contacts == 1 else 's'})" in out
+
+
 def test_without_a_terminal_lines_are_read_as_typed(repl: Repl) -> None:
     from rare_dsl.repl import run_lines
 

@@ -276,6 +276,7 @@ def test_a_store_that_does_not_match_the_schema(tmp_path: Path, capsys: pytest.C
     code, out, _ = run(capsys, "check", "--db", str(db), "-e", 'country = "France"')
     assert code == 1
     assert out.startswith(f"error[RD901]: cannot read database `{db}`: cannot read `country` from it: ")
+    assert '"customers"' in out.splitlines()[0]  # the engine's words name the table, not an alias of ours
     assert "RW404" not in out  # a value is never called unknown when it could not be looked up
 
 
@@ -283,6 +284,33 @@ def test_a_missing_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     code, out, _ = run(capsys, "check", "--db", str(tmp_path / "nope.duckdb"), "-e", 'country = "France"')
     assert code == 1
     assert out.startswith(f"error[RD901]: cannot read database `{tmp_path / 'nope.duckdb'}`: no such file\n")
+    assert out.endswith("Found 1 error in the database.\n")
+
+
+def other_tables(path: Path) -> None:
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("CREATE TABLE contacts (id INTEGER)")
+
+
+@pytest.mark.parametrize(("prepare", "db", "words"), [
+    pytest.param(lambda p: p.mkdir(), "{}", "is a folder, not a store file", id="folder"),
+    pytest.param(lambda p: p.write_text("id,country\n1,France\n"), "{}", "is not a DuckDB database file",
+                 id="not DuckDB"),
+    pytest.param(other_tables, "{}", "is a DuckDB database, but not a rare store", id="no reference table"),
+    pytest.param(lambda p: None, "postgresql://localhost/shop", "PostgreSQL stores are not supported yet",
+                 id="engine URL"),
+    pytest.param(lambda p: None, "", "no such file", id="empty"),
+])
+def test_a_store_that_cannot_be_opened(tmp_path: Path, capsys: pytest.CaptureFixture[str], prepare, db: str,
+                                       words: str) -> None:
+    """The store's own reasons (`rare_dsl.store.Store.open`), as one RD901 before any rule is looked at."""
+    path = tmp_path / "shop.duckdb"
+    prepare(path)
+    db = db.format(path)
+    code, out, err = run(capsys, "check", "--db", db, "-e", 'country = "France"')
+    assert (code, err) == (1, "")
+    assert out.startswith(f"error[RD901]: cannot read database `{db}`: ")
+    assert words in out.splitlines()[0]
     assert out.endswith("Found 1 error in the database.\n")
 
 

@@ -134,6 +134,19 @@ def test_a_store_that_cannot_be_read_is_a_clear_error(tmp_path: Path, prepare, w
         Store.open(path)
 
 
+def test_a_reader_of_some_tables_needs_only_those(tmp_path: Path) -> None:
+    """`rare check --db` reads only customers: a file of contacts alone will do for it, not for the others."""
+    path = tmp_path / "contacts.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("CREATE TABLE customers (customer_id BIGINT, country VARCHAR)")
+    with pytest.raises(StoreError, match="lacks the tables customer_tags, orders, "):
+        Store.open(path)
+    with Store.open(path, reads=("customers",)) as store:
+        assert store.read_only
+    with pytest.raises(StoreError, match=r"lacks the table lists \("):
+        Store.open(path, reads=("customers", "lists"))
+
+
 def test_writing_into_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="does not exist"):
         Store.open(tmp_path / "nowhere" / "shop.duckdb", write=True)

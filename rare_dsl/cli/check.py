@@ -60,10 +60,10 @@ def run(args: argparse.Namespace) -> int:
         return _report(args, list(error.diagnostics), 0, None, scope="the schema file")
     values = None
     if args.db is not None:
-        from rare_dsl.cli.known_values import DuckDBValues
+        from rare_dsl.cli.known_values import StoreValues
 
         try:
-            values = DuckDBValues.open(args.db, schema)
+            values = StoreValues.open(args.db, schema)
         except RuleError as error:
             return _report(args, list(error.diagnostics), 0, None, scope="the database")
     try:

@@ -1,112 +1,98 @@
-"""The values contacts have, read from a DuckDB file for the RW404 lint (`rare check --db PATH`).
+"""The values contacts have, for the RW404 lint of `rare check --db PATH`: `rare_dsl.lint.KnownValues` over
+the store, with the store's problems turned into RD901 diagnostics.
 
-It implements `rare_dsl.lint.KnownValues` outside the pipeline, as STYLE asks of engines. The file is
-opened read-only, and every query is built with sqlglot from the schema's physical names, so a renamed
-backend (examples/schema.toml) works and no rule text is ever pasted into SQL. Counts are cached per field:
-a project of many segments asks about each value once.
-
-When the store module lands with connections by URL, this reads through it instead of opening DuckDB here.
+The queries are `rare_dsl.store.queries.SegmentQueries.values` and `.value_counts`, the ones the REPL
+completes values with, and the store is opened by `rare_dsl.store.Store` (read-only, reading only the
+customers table); this module adds what the command needs on top: answers cached per field (a project of
+many segments asks about each value once), and a store or a column that cannot be read reported once, as a
+diagnostic, with no value ever called unknown because it could not be looked up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
-
-from sqlglot import exp
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from rare_dsl.diagnostics import Diagnostic, RuleError, Source
 from rare_dsl.schema import Field, Schema
 
+if TYPE_CHECKING:
+    from rare_dsl.store.queries import SegmentQueries
 
-class DuckDBValues:
-    def __init__(self, connection: Any, schema: Schema, name: str):
-        self.connection = connection
-        self.schema = schema
-        self.name = name
-        self.counts: dict[str, dict[str, int]] = {}  # physical column -> value -> contacts
+T = TypeVar("T")
+# Only the lint's table: a file holding just the customers table (an export of the shop's contacts) will do.
+_READS = ("customers",)
+
+
+class StoreValues:
+    """The `KnownValues` of one store opened with `open`; `problems` are the RD901 diagnostics of the fields
+    that could not be read, to report after the rules' own."""
+
+    def __init__(self, queries: SegmentQueries, name: str) -> None:
+        self.queries = queries
+        self.name = name  # the store as the user wrote it, for messages
+        self.counts: dict[str, dict[str, int]] = {}  # field -> value -> contacts
         self.common: dict[tuple[str, int], list[tuple[str, int]]] = {}
-        self.problems: list[Diagnostic] = []  # columns that could not be read, reported once each
+        self.problems: list[Diagnostic] = []  # fields that could not be read, reported once each
         self.failed: set[str] = set()
 
     @classmethod
-    def open(cls, path: str, schema: Schema) -> DuckDBValues:
-        """Open a DuckDB file read-only; raise `RuleError` (RD901) when it is not one."""
-        import duckdb
+    def open(cls, db: str, schema: Schema) -> StoreValues:
+        """Open the store `--db` names, read-only; raise `RuleError` (RD901) when it cannot be read."""
+        from rare_dsl.store import Store, StoreError, locate
+        from rare_dsl.store.queries import SegmentQueries
 
-        location = path.removeprefix("duckdb:///") if path.startswith("duckdb:///") else path
-        if "://" in location:
-            raise RuleError([_unreadable(path, "only a DuckDB file can be linted against for now")])
-        if not Path(location).is_file():
-            raise RuleError([_unreadable(path, "no such file")])
         try:
-            connection = duckdb.connect(location, read_only=True)
-        except duckdb.Error as error:
-            raise RuleError([_unreadable(path, _first_line(error))]) from None
-        return cls(connection, schema, path)
+            if db == "":  # `locate` would take an empty --db for none given, and fall back to RARE_DB
+                raise RuleError([_unreadable(db, "no such file")])
+            location = locate(db)
+            # Said here rather than by `Store.open`, whose hint offers to create a store: a check only reads.
+            if not location.path.exists():
+                raise RuleError([_unreadable(db, "no such file")])
+            store = Store.open(location, schema=schema, reads=_READS)
+        except StoreError as error:
+            raise RuleError([_unreadable(db, error.message, error.hint)]) from None
+        return cls(SegmentQueries(store), db)
 
     def close(self) -> None:
-        self.connection.close()
+        self.queries.store.close()
 
     # ------------------------------------------------------------------------------------- KnownValues
 
     def contacts_with(self, field: Field, values: Sequence[str]) -> Mapping[str, int] | None:
-        column = self._column(field)
-        if column is None:
+        if field.name in self.failed:
             return None
-        known = self.counts.setdefault(column.name, {})
+        known = self.counts.setdefault(field.name, {})
         asked = [value for value in values if value not in known]
         if asked:
-            query = (exp.select(column, exp.Count(this=exp.Star())).from_(self._table())
-                     .where(column.isin(*(exp.Literal.string(value) for value in asked))).group_by(column))
-            rows = self._run(field, query)
-            if rows is None:
+            found = self._ask(field, lambda: self.queries.value_counts(field.name, asked))
+            if found is None:
                 return None
-            known.update({value: 0 for value in asked})
-            known.update({str(value): int(count) for value, count in rows})
+            known.update(found)
         return {value: known[value] for value in values}
 
     def common_values(self, field: Field, limit: int) -> Sequence[tuple[str, int]]:
-        column = self._column(field)
-        if column is None:
-            return []
-        key = (column.name, limit)
-        if key not in self.common:
-            contacts = exp.Count(this=exp.Star())
-            query = (exp.select(column, contacts).from_(self._table()).where(exp.Not(this=exp.Is(
-                this=column.copy(), expression=exp.Null()))).group_by(column)
-                .order_by(exp.Ordered(this=contacts.copy(), desc=True), column.copy()).limit(limit))
-            rows = self._run(field, query)
-            self.common[key] = [(str(value), int(count)) for value, count in rows or []]
-        return self.common[key]
+        key = (field.name, limit)
+        if key not in self.common and field.name not in self.failed:
+            self.common[key] = self._ask(field, lambda: self.queries.values(field.name, top=limit)) or []
+        return self.common.get(key, [])
 
     # ------------------------------------------------------------------------------------------ helpers
 
-    def _table(self) -> exp.Table:
-        return exp.table_(self.schema.tables["customers"].name, quoted=True)
-
-    def _column(self, field: Field) -> exp.Column | None:
-        if field.column is None or field.name in self.failed:
-            return None
-        return exp.column(field.column, quoted=True)
-
-    def _run(self, field: Field, query: exp.Expression) -> list[tuple[Any, Any]] | None:
-        import duckdb
+    def _ask(self, field: Field, query: Callable[[], T]) -> T | None:
+        from rare_dsl.store.queries import Cancelled, QueryError
 
         try:
-            return self.connection.execute(query.sql(dialect="duckdb")).fetchall()
-        except duckdb.Error as error:
+            return query()
+        except Cancelled:
+            raise KeyboardInterrupt from None  # Ctrl-C: `rare` exits 130, like any command stopped
+        except QueryError as error:
             # A schema that does not match the database: say so once, and claim nothing about the values.
             self.failed.add(field.name)
-            self.problems.append(_unreadable(self.name, f"cannot read `{field.name}` from it: {_first_line(error)}"))
+            self.problems.append(_unreadable(self.name, f"cannot read `{field.name}` from it: {error.reason}"))
             return None
 
 
-def _unreadable(name: str, why: str) -> Diagnostic:
+def _unreadable(name: str, why: str, hint: str | None = None) -> Diagnostic:
     return Diagnostic("RD901", f"cannot read database `{name}`: {why}", None, Source("", name),
-                      hints=("`--db` takes a DuckDB file such as the one `rare demo` writes",))
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                      hints=(hint or "`--db` takes a DuckDB file such as the one `rare demo` writes",))

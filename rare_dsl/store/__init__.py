@@ -5,7 +5,8 @@
   carry messages written for the person at the prompt.
 - `rare_dsl.store.demo.generate(store, ...)`: the deterministic demo shop (imported on demand: it is big).
 - `rare_dsl.store.queries.SegmentQueries(store)`: what a rule selects (count, sample, explain, breakdown),
-  for `rare count` and its siblings and for the REPL (imported on demand: it imports the compiler).
+  for `rare count` and its siblings and for the REPL, and the values a field has, for the REPL's completion
+  and `rare check --db` (imported on demand: it imports the compiler).
 
 List operations live in `rare_dsl.lists`; they take an open `Store`.
 

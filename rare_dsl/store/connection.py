@@ -49,9 +49,11 @@ class Store:
 
     @classmethod
     def open(cls, db: str | Path | Location | None = None, *, write: bool = False, schema: Schema | None = None,
-             wait: float = DEFAULT_WAIT, environ: Mapping[str, str] | None = None, create: bool = True) -> Store:
+             wait: float = DEFAULT_WAIT, environ: Mapping[str, str] | None = None, create: bool = True,
+             reads: Sequence[str] = tables.TABLES) -> Store:
         """Open the store `db` names (see `locate`). `write=True` creates the file (unless `create` is
-        false) and its tables if needed; reading needs an existing store and opens it read-only. Raises
+        false) and its tables if needed; reading needs an existing store and opens it read-only, with the
+        logical tables in `reads` (default: all of them; `rare check --db` reads only customers). Raises
         StoreError, StoreLocked."""
         location = db if isinstance(db, Location) else locate(db, environ)
         schema = schema or default_schema()
@@ -70,7 +72,7 @@ class Store:
             if write:
                 store._create_tables()
             else:
-                store._check_tables()
+                store._check_tables(reads)
         except BaseException:
             store.close()
             raise
@@ -173,16 +175,17 @@ class Store:
                 self.set_info({"format": tables.FORMAT_VERSION, "created_at": self.now().isoformat(sep=" ")})
         self._check_format()
 
-    def _check_tables(self) -> None:
+    def _check_tables(self, reads: Sequence[str]) -> None:
         present = {row[0] for row in self.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
-        wanted = [self.schema.tables[name].name for name in tables.TABLES]
-        missing = [name for name in wanted if name not in present]
-        if len(missing) == len(wanted):
+        if not any(self.schema.tables[name].name in present for name in tables.TABLES):
             raise StoreError(f"{self.location.path} is a DuckDB database, but not a rare store (it has none of "
                              "the reference tables)", hint="`rare demo --db FILE` fills a new file with a demo shop")
+        # Only the tables this reader needs: a file holding just the customers table is enough for the lint.
+        missing = [self.schema.tables[name].name for name in reads if self.schema.tables[name].name not in present]
         if missing:
-            raise StoreError(f"the store {self.location.path} lacks the tables {', '.join(missing)}",
+            raise StoreError(f"the store {self.location.path} lacks the table{'s' if len(missing) > 1 else ''} "
+                             f"{', '.join(missing)}",
                              hint="any writing command (such as `rare list ls` after `rare list create`) adds them")
         if tables.INFO_TABLE in present:
             self._check_format()

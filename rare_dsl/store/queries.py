@@ -1,6 +1,7 @@
 """Segment queries on the store: how many contacts match a rule, who they are, how many survive each clause,
-and how they split by a customer field; plus the values the REPL completes. One implementation for the
-command line (`rare count|sample|explain|breakdown`, `rare list snapshot`) and the REPL.
+and how they split by a customer field; plus the values a field or parameter has, which the REPL completes
+and the "no contact has this value" lint (RW404) looks up. One implementation for the command line (`rare
+count|sample|explain|breakdown`, `rare list snapshot`, `rare check --db`) and the REPL.
 
 Every query starts from the compiler's own SQL for the rule (`rare_dsl.compiler.compile`) and wraps it with
 sqlglot builders; nothing here decides what a rule means. Explaining a rule compiles its prefixes, taken
@@ -41,7 +42,12 @@ class Cancelled(Exception):
 
 
 class QueryError(StoreError):
-    """A query on the store that failed (a store whose tables do not fit the schema, a lost connection)."""
+    """A query on the store that failed (a store whose tables do not fit the schema, a lost connection);
+    `reason` is the engine's first line alone, for a caller that words the message itself."""
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class UnknownField(StoreError):
@@ -312,13 +318,33 @@ class SegmentQueries:
         rows = exp.Count(this=exp.Star())
         query = (
             exp.select(value.as_("value"), rows.as_("rows"))
-            .from_(self.store.table(table).as_("t"))
+            .from_(self.store.table(table))
             .where(exp.and_(exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())), *where))
             .group_by(exp.column("value"))
             .order_by(exp.Ordered(this=rows.copy(), desc=True), exp.column("value"))
             .limit(exp.Literal.number(top))
         )
         return [(str(row[0]), int(row[1])) for row in self._run(query, cursor)]
+
+    def value_counts(self, topic: str, values: Sequence[str], *, cursor: Any | None = None) -> dict[str, int] | None:
+        """How many rows (contacts, for a field of customers) have each of `values` exactly, 0 for none; the
+        same topics as `values`, None for a topic that has no values in the store. Unlike `values`, a rare
+        value is counted too: this is what the lint asks before calling a value unknown."""
+        source = self._value_source(topic)
+        if source is None:
+            return None
+        counts = dict.fromkeys(values, 0)
+        if not counts:
+            return counts
+        table, value, where = source
+        query = (
+            exp.select(value.as_("value"), exp.Count(this=exp.Star()).as_("rows"))
+            .from_(self.store.table(table))
+            .where(exp.and_(value.copy().isin(*(exp.Literal.string(v) for v in counts)), *where))
+            .group_by(exp.column("value"))
+        )
+        counts.update({str(row[0]): int(row[1]) for row in self._run(query, cursor)})
+        return counts
 
     def lists(self, *, cursor: Any | None = None) -> list[tuple[str, int]]:
         """Each list's name and number of members, by name."""
@@ -336,20 +362,25 @@ class SegmentQueries:
         return [(row[0], int(row[1])) for row in self._run(query, cursor)]
 
     def _value_source(self, topic: str) -> tuple[str, exp.Column, list[exp.Expression]] | None:
-        """(logical table, value column, conditions) of a topic."""
+        """(logical table, value column, conditions) of a topic. Columns are qualified by the table's own
+        name, not an alias: a store that lacks one then says `Table "customers" does not have a column...`,
+        which `rare check --db` shows as it is."""
         store = self.store
+
+        def column(table: str, name: str) -> exp.Column:
+            return store.column(table, name, self.schema.tables[table].name)
+
         if topic == "tags":
-            return "customer_tags", store.column("customer_tags", "tag", "t"), []
+            return "customer_tags", column("customer_tags", "tag"), []
         if topic in ("param:product", "param:vendor"):
-            name = "product_name" if topic == "param:product" else "vendor"
-            return "order_items", store.column("order_items", name, "t"), []
+            return "order_items", column("order_items", "product_name" if topic == "param:product" else "vendor"), []
         if topic in ("param:campaign", "param:series"):
             kind = self.schema.campaign_kinds[topic.removeprefix("param:")]
-            return "campaigns", store.column("campaigns", "name", "t"), [
-                exp.EQ(this=store.column("campaigns", "kind", "t"), expression=exp.convert(kind))]
+            return "campaigns", column("campaigns", "name"), [
+                exp.EQ(this=column("campaigns", "kind"), expression=exp.convert(kind))]
         field = self.schema.fields.get(topic)
         if field is not None and field.kind == "attribute" and field.column:
-            return "customers", exp.column(field.column, table="t", quoted=True), []
+            return "customers", exp.column(field.column, table=self.schema.tables["customers"].name, quoted=True), []
         return None
 
     # --------------------------------------------------------------------------------------- running
@@ -380,7 +411,7 @@ class SegmentQueries:
                 raise Cancelled() from None
             if not isinstance(error, duckdb.Error):
                 raise
-            raise QueryError(f"the query failed: {_first_line(error)}") from None
+            raise QueryError(f"the query failed: {_first_line(error)}", reason=_first_line(error)) from None
 
 
 def breakdown_field(schema: Any, name: str) -> Field:
