@@ -83,13 +83,13 @@ SHAPES = [
 
 def test_per_engine_shapes() -> None:
     """The choices bench/queries.py made per engine, on the default schema (whose fact tables `rare load`
-    indexes by contact): PostgreSQL keeps each grouped IN out of its join planner; SQLite and PostgreSQL
-    search one contact's facts for a NOT EXISTS; SQLite reads the measures of an AND that tests fields per
-    contact; only DuckDB copies field conditions into the facts."""
+    indexes by contact): PostgreSQL keeps each grouped IN out of its join planner and groups the set of a
+    NOT EXISTS; SQLite searches one contact's facts for a NOT EXISTS, and reads the measures of an AND that
+    tests fields per contact; only DuckDB copies field conditions into the facts."""
     rule = 'country = "France" and opens(6mo) >= 3 and orders() = 0'
     postgres, sqlite = sql(rule, "postgres"), sql(rule, "sqlite")
     assert 'COALESCE("c"."customer_id" IN (SELECT "e1"."customer_id"' in postgres
-    assert 'NOT EXISTS(SELECT 1 FROM "orders" AS "o2" WHERE "o2"."customer_id" = "c"."customer_id"' in postgres
+    assert 'GROUP BY "o2"."customer_id") AS "x3"' in postgres
     assert sqlite.startswith('SELECT "c"."customer_id" FROM "customers" AS "c" WHERE ("c"."country" = \'France\' '
                              'AND (EXISTS(SELECT 1 FROM "events" AS "e1" WHERE "e1"."customer_id" = "c"."customer_id"')
     assert "LIMIT 1 OFFSET 2" in sqlite and "GROUP BY" not in sqlite and " IN (SELECT" not in sqlite
@@ -131,6 +131,26 @@ def test_sqlite_reads_measures_per_contact_after_fields(rule: str, present: list
 ])
 def test_sqlite_keeps_grouped_sets_elsewhere(rule: str) -> None:
     assert "GROUP BY" in sql(rule, "sqlite")
+
+
+def test_sqlite_drives_an_and_of_measures_from_the_smallest_facts() -> None:
+    """No field narrows the contacts: the set of the refunders (fewer rows than orders) is tested first, and
+    the average looked up for its members only (SQLite and PostgreSQL); DuckDB keeps both grouped sets."""
+    rule = "average_order_value > 80 and refunds(1y) >= 2"
+    for dialect in ("sqlite", "postgres"):
+        text = sql(rule, dialect)
+        assert text.index('IN (SELECT "r1"."customer_id" FROM "refunds"') < text.index('(SELECT CAST(AVG("o2"."total")')
+        assert 'WHERE "o2"."customer_id" = "c"."customer_id"' in text and text.count("GROUP BY") == 1
+    assert sql(rule, "duckdb").count("GROUP BY") == 2
+    # After a set of facts PostgreSQL still anti-joins a grouped set; SQLite searches the facts.
+    rule = "opens(90d) >= 1 and not purchased(within: 1y) and average_order_value > 80"
+    assert 'NOT EXISTS(SELECT 1 FROM (SELECT "o' in sql(rule, "postgres")
+    assert 'NOT EXISTS(SELECT 1 FROM "orders"' in sql(rule, "sqlite")
+    # A condition true without facts is no set to start from; the one set here is the orders'.
+    text = sql("opens(6mo) < 3 and orders() >= 2", "sqlite")
+    assert 'IN (SELECT "o' in text and "AND NOT EXISTS(SELECT 1 FROM \"events\"" in text and "OFFSET 2" in text
+    # A single measure: nothing to look up.
+    assert "OFFSET" not in sql("orders() >= 2", "sqlite")
 
 
 def test_postgres_reads_per_contact_from_three_conditions_on_facts() -> None:

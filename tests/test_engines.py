@@ -199,6 +199,29 @@ def test_count_and_version(server: Server) -> None:
     assert ("PostgreSQL" if engine.dialect == "postgres" else "MariaDB") in engine.version()
 
 
+def test_postgres_sessions_run_without_jit_unless_the_url_asks() -> None:
+    """JIT compiles a short segment count for longer than it runs (240 of 320 ms, bench/queries.py)."""
+    variable, default = SERVERS["postgres"]
+    url = os.environ.get(variable, default)
+    try:
+        engine = connect(url)
+    except EngineError as error:
+        unavailable(f"no postgres server: {error} (set {variable})")
+    try:
+        assert engine.execute("SHOW jit") == [("off",)]
+    finally:
+        engine.close()
+    separator = "&" if "?" in url else "?"
+    for options, jit, work_mem in (("-c%20jit%3Don", "on", None), ("-c%20work_mem%3D8MB", "off", "8MB")):
+        engine = connect(f"{url}{separator}options={options}")
+        try:
+            assert engine.execute("SHOW jit") == [(jit,)]
+            if work_mem is not None:  # the user's own options are kept
+                assert engine.execute("SHOW work_mem") == [(work_mem,)]
+        finally:
+            engine.close()
+
+
 def test_connection_failures_name_the_url_without_its_password() -> None:
     for url in ("postgresql://bob:s3cret@127.0.0.1:1/nowhere", "mysql://bob:s3cret@127.0.0.1:1/nowhere"):
         with pytest.raises(EngineError) as failure:

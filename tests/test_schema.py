@@ -242,6 +242,15 @@ def test_overlay_changes_only_what_it_states(tmp_path: Path) -> None:
         ('[params.within]\ndescription = "Time window"\n',
          lambda s: s.functions["opens"].param("within").description == "Time window"),
         ('fields.country.column = "land"\n', lambda s: s.fields["country"].column == "land"),
+        # The default's fact tables are indexed (rare load makes them so); a table the file mentions is the
+        # user's own, indexed only when the file says so.
+        ("", lambda s: [t for t, table in s.tables.items() if table.indexed]
+         == ["customer_tags", "orders", "refunds", "events", "list_members"]),
+        ('[tables.orders]\nname = "shop_orders"\n', lambda s: not s.tables["orders"].indexed
+         and s.tables["events"].indexed),
+        ('[tables.orders.columns]\ntotal = "amount"\n', lambda s: not s.tables["orders"].indexed),
+        ('[tables.orders]\nname = "shop_orders"\nindexed = true\n', lambda s: s.tables["orders"].indexed),
+        ("[tables.events]\nindexed = false\n", lambda s: not s.tables["events"].indexed),
         ('[fields]\nscore = { type = "number", description = "Score" }\n',
          lambda s: s.fields["score"].type is Type.NUMBER),
     ],
@@ -261,6 +270,8 @@ BROKEN = [
     ('[tables.orders]\nnmae = "o"\n', 2, "unknown key `nmae` in table `orders`", "did you mean `name`?"),
     ('[tables.orders]\nname = 3\n', 2, "`name` of table `orders` must be text, not a number", None),
     ('[tables.orders]\nname = ""\n', 2, "`name` of table `orders` is empty", None),
+    ('[tables.orders]\nindexed = "yes"\n', 2, "`indexed` of table `orders` must be true or false, not text", None),
+    ('[tables.orders]\nindex = true\n', 2, "unknown key `index` in table `orders`", "did you mean `indexed`?"),
     ('[tables.orders.columns]\ntotal = ["a"]\n', 2, "column `total` of table `orders` must be a column name", None),
     ("tables = 3\n", 1, "`tables` must be a table, not a number", None),
     ('[fields.quality]\ntpye = "enum"\n', 2, "unknown key `tpye` in field `quality`", "did you mean `type`?"),

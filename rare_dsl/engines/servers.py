@@ -81,9 +81,16 @@ def _literal(value: object) -> exp.Expression:
 
 def open_postgres(url: str) -> PostgresEngine:
     import psycopg
+    from psycopg.conninfo import conninfo_to_dict
 
     try:
-        connection = psycopg.connect(url, autocommit=True, connect_timeout=10)
+        # Segment counts are queries of tens to hundreds of milliseconds whose estimated cost (a subplan per
+        # contact) passes `jit_above_cost`: compiling them took 240 of 320 ms in bench/queries.py
+        # (`refunders_big_baskets`). JIT stays off unless the URL's `options` say otherwise.
+        options = conninfo_to_dict(url).get("options") or ""
+        if "jit" not in str(options):
+            options = f"{options} -c jit=off".strip()
+        connection = psycopg.connect(url, autocommit=True, connect_timeout=10, options=options)
     except psycopg.Error as error:
         raise EngineError(first_line(error)) from None
     return PostgresEngine(url, connection)

@@ -71,33 +71,40 @@ WHERE
     NOT EXISTS(
       SELECT
         1
-      FROM "orders" AS "o1"
+      FROM (
+        SELECT
+          "o1"."customer_id"
+        FROM "orders" AS "o1"
+        WHERE
+          "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        GROUP BY
+          "o1"."customer_id"
+      ) AS "x2"
       WHERE
-        "o1"."customer_id" = "c"."customer_id"
-        AND "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        "x2"."customer_id" = "c"."customer_id"
     )
     OR NOT EXISTS(
       SELECT
         1
       FROM (
         SELECT
-          "e2"."customer_id"
-        FROM "events" AS "e2"
+          "e3"."customer_id"
+        FROM "events" AS "e3"
         WHERE
-          "e2"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          "e3"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
           AND (
-            "e2"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
-            AND "e2"."type" = 'open'
+            "e3"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+            AND "e3"."type" = 'open'
           )
         GROUP BY
-          "e2"."customer_id"
+          "e3"."customer_id"
         HAVING
           NOT (
             COUNT(*) < 3
           )
-      ) AS "x3"
+      ) AS "x4"
       WHERE
-        "x3"."customer_id" = "c"."customer_id"
+        "x4"."customer_id" = "c"."customer_id"
     )
   );
 
@@ -225,20 +232,14 @@ WHERE
         ),
         FALSE
       )
-      AND COALESCE(
-        "c"."customer_id" IN (
-          SELECT
-            "o2"."customer_id"
-          FROM "orders" AS "o2"
-          WHERE
-            "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-          GROUP BY
-            "o2"."customer_id"
-          HAVING
-            MAX("o2"."created_at") < CAST('2026-01-01 00:00:00' AS TIMESTAMP)
-        ),
-        FALSE
-      )
+      AND (
+        SELECT
+          MAX("o2"."created_at")
+        FROM "orders" AS "o2"
+        WHERE
+          "o2"."customer_id" = "c"."customer_id"
+          AND "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+      ) < CAST('2026-01-01 00:00:00' AS TIMESTAMP)
     )
   );
 
@@ -251,34 +252,26 @@ WHERE
     COALESCE(
       "c"."customer_id" IN (
         SELECT
-          "e1"."customer_id"
-        FROM "events" AS "e1"
+          "o1"."customer_id"
+        FROM "orders" AS "o1"
         WHERE
-          "e1"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-          AND "e1"."type" = 'open'
+          "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
         GROUP BY
-          "e1"."customer_id"
+          "o1"."customer_id"
         HAVING
-          (
-            MAX("e1"."occurred_at") > CAST('2026-08-30 22:00:00' AS TIMESTAMP)
-            AND MAX("e1"."occurred_at") <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-          )
+          MAX("o1"."created_at") < CAST('2026-06-02 10:00:00' AS TIMESTAMP)
       ),
       FALSE
     )
-    AND COALESCE(
-      "c"."customer_id" IN (
-        SELECT
-          "o2"."customer_id"
-        FROM "orders" AS "o2"
-        WHERE
-          "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-        GROUP BY
-          "o2"."customer_id"
-        HAVING
-          MAX("o2"."created_at") < CAST('2026-06-02 10:00:00' AS TIMESTAMP)
-      ),
-      FALSE
+    AND EXISTS(
+      SELECT
+        1
+      FROM "events" AS "e2"
+      WHERE
+        "e2"."customer_id" = "c"."customer_id"
+        AND "e2"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        AND "e2"."type" = 'open'
+        AND "e2"."occurred_at" > CAST('2026-08-30 22:00:00' AS TIMESTAMP)
     )
   );
 
@@ -331,18 +324,25 @@ WHERE
       NOT EXISTS(
         SELECT
           1
-        FROM "customer_tags" AS "t2"
+        FROM (
+          SELECT
+            "t2"."customer_id"
+          FROM "customer_tags" AS "t2"
+          WHERE
+            LOWER("t2"."tag" COLLATE "und-x-icu") = LOWER('newsletter' COLLATE "und-x-icu")
+          GROUP BY
+            "t2"."customer_id"
+        ) AS "x3"
         WHERE
-          "t2"."customer_id" = "c"."customer_id"
-          AND LOWER("t2"."tag" COLLATE "und-x-icu") = LOWER('newsletter' COLLATE "und-x-icu")
+          "x3"."customer_id" = "c"."customer_id"
       )
       AND COALESCE(
         "c"."customer_id" IN (
           SELECT
-            "t3"."customer_id"
-          FROM "customer_tags" AS "t3"
+            "t4"."customer_id"
+          FROM "customer_tags" AS "t4"
           WHERE
-            NOT "t3"."tag" IS NULL
+            NOT "t4"."tag" IS NULL
         ),
         FALSE
       )
@@ -375,17 +375,24 @@ WHERE
     AND NOT EXISTS(
       SELECT
         1
-      FROM "list_members" AS "lm3"
+      FROM (
+        SELECT
+          "lm3"."customer_id"
+        FROM "list_members" AS "lm3"
+        WHERE
+          "lm3"."added_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          AND "lm3"."list_id" IN (
+            SELECT
+              "l4"."list_id"
+            FROM "lists" AS "l4"
+            WHERE
+              "l4"."name" = 'Do not email'
+          )
+        GROUP BY
+          "lm3"."customer_id"
+      ) AS "x5"
       WHERE
-        "lm3"."customer_id" = "c"."customer_id"
-        AND "lm3"."added_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-        AND "lm3"."list_id" IN (
-          SELECT
-            "l4"."list_id"
-          FROM "lists" AS "l4"
-          WHERE
-            "l4"."name" = 'Do not email'
-        )
+        "x5"."customer_id" = "c"."customer_id"
     )
   );
 

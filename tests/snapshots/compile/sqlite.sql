@@ -213,17 +213,14 @@ WHERE
         HAVING
           MAX("o1"."created_at") >= '2025-12-01 00:00:00'
       )
-      AND "c"."customer_id" IN (
+      AND (
         SELECT
-          "o2"."customer_id"
+          MAX("o2"."created_at")
         FROM "orders" AS "o2"
         WHERE
-          "o2"."created_at" <= '2026-08-31 10:00:00'
-        GROUP BY
-          "o2"."customer_id"
-        HAVING
-          MAX("o2"."created_at") < '2026-01-01 00:00:00'
-      )
+          "o2"."customer_id" = "c"."customer_id"
+          AND "o2"."created_at" <= '2026-08-31 10:00:00'
+      ) < '2026-01-01 00:00:00'
     )
   );
 
@@ -235,28 +232,24 @@ WHERE
   (
     "c"."customer_id" IN (
       SELECT
-        "e1"."customer_id"
-      FROM "events" AS "e1"
+        "o1"."customer_id"
+      FROM "orders" AS "o1"
       WHERE
-        "e1"."occurred_at" <= '2026-08-31 10:00:00' AND "e1"."type" = 'open'
+        "o1"."created_at" <= '2026-08-31 10:00:00'
       GROUP BY
-        "e1"."customer_id"
+        "o1"."customer_id"
       HAVING
-        (
-          MAX("e1"."occurred_at") > '2026-08-30 22:00:00'
-          AND MAX("e1"."occurred_at") <= '2026-08-31 10:00:00'
-        )
+        MAX("o1"."created_at") < '2026-06-02 10:00:00'
     )
-    AND "c"."customer_id" IN (
+    AND EXISTS(
       SELECT
-        "o2"."customer_id"
-      FROM "orders" AS "o2"
+        1
+      FROM "events" AS "e2"
       WHERE
-        "o2"."created_at" <= '2026-08-31 10:00:00'
-      GROUP BY
-        "o2"."customer_id"
-      HAVING
-        MAX("o2"."created_at") < '2026-06-02 10:00:00'
+        "e2"."customer_id" = "c"."customer_id"
+        AND "e2"."occurred_at" <= '2026-08-31 10:00:00'
+        AND "e2"."type" = 'open'
+        AND "e2"."occurred_at" > '2026-08-30 22:00:00'
     )
   );
 
