@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect, Dialects
+from sqlglot.dialects.dialect import Dialects
 
 from rare_dsl.check import check
 from rare_dsl.compiler.calendar import naive_utc
-from rare_dsl.compiler.dialects import NOT_SQL, Target, UnsupportedDialect, target, verified_dialects
+from rare_dsl.compiler.dialects import NOT_SQL, Target, UnsupportedDialect, sqlglot_dialect, target, verified_dialects
 from rare_dsl.compiler.query import Binder, Clock, QueryBuilder
 from rare_dsl.diagnostics import suggest
 from rare_dsl.schema import Schema
@@ -124,7 +124,7 @@ def compile(
         return CompiledSegment(_generate(tree, name, pretty), tree, name, (), anchor)
     # Placeholders are named while building; the order in which they appear in the printed SQL is the
     # order of the values, whatever order the generator prints the tree's parts in.
-    named = tree.sql(dialect=name)
+    named = _generate(tree, name, False)
     order = [int(index) for index in _PLACEHOLDER.findall(named)]
     if sorted(order) != list(range(len(binder.params))):
         # The dialect's generator moved or repeated a value: the order of the values would be a guess.
@@ -147,7 +147,7 @@ def _generate(tree: exp.Expression, dialect: str, pretty: bool) -> str:
     """The SQL text of a tree built for this one call. `Expression.sql` first copies the whole tree, a fifth
     of a warm compile; the other dialects' rewrites leave our trees printing the same SQL again, which
     tests/test_compile.py checks for every dialect."""
-    return Dialect.get_or_raise(dialect).generate(tree, copy=dialect in _REWRITES_TREE, pretty=pretty)
+    return sqlglot_dialect(dialect).generate(tree, copy=dialect in _REWRITES_TREE, pretty=pretty)
 
 
 __all__ = ["CompiledSegment", "DialectSupport", "UnsupportedDialect", "check_dialect", "compile", "dialect_support",

@@ -74,6 +74,28 @@ class UnsupportedDialect(RuleError):
         return UnsupportedDialect(d.message, d.span, code=d.code, hints=d.hints, source=source, label=d.label)
 
 
+def _cast(value: exp.Expression, to: exp.DataType.Type | exp.DataType) -> exp.Expression:
+    """`CAST(value AS to)` as `exp.cast` builds it, for a value and a type built for this one cast.
+
+    `exp.cast` deep-copies its operand and builds the type anew (copying a DataType node) on every call:
+    with the casts of every timestamp literal that was a tenth of building a short rule's tree.
+    """
+    if isinstance(value, exp.Cast):
+        # exp.cast's own rule: a value already cast to an equivalent type is not cast again.
+        return exp.cast(value, to, copy=False)
+    data_type = to if isinstance(to, exp.DataType) else exp.DataType(this=to)
+    cast = exp.Cast(this=value, to=data_type)
+    cast.type = data_type  # as exp.cast records it
+    return cast
+
+
+@functools.cache
+def sqlglot_dialect(name: str) -> Dialect:
+    """The sqlglot dialect `name`, built once: `Dialect.get_or_raise` builds a new one on every call, and
+    the compiler only reads it (its settings and its generator class)."""
+    return Dialect.get_or_raise(name)
+
+
 def _call(name: str, *args: exp.Expression) -> exp.Expression:
     """A function by its name in the target engine, for functions sqlglot has no node for."""
     return exp.Anonymous(this=name, expressions=list(args))
@@ -158,11 +180,11 @@ class Target:
 
     def timestamp(self, value: dt.datetime) -> exp.Expression:
         """A naive UTC timestamp literal of the engine's TIMESTAMP type."""
-        return exp.cast(exp.Literal.string(sql_text(value)), exp.DataType.Type.TIMESTAMP)
+        return _cast(exp.Literal.string(sql_text(value)), exp.DataType.Type.TIMESTAMP)
 
     def timestamp_param(self, value: dt.datetime, bind: Bind) -> exp.Expression:
         """A placeholder standing for a timestamp; the driver receives the value `bind` records."""
-        return exp.cast(bind(value), exp.DataType.Type.TIMESTAMP)
+        return _cast(bind(value), exp.DataType.Type.TIMESTAMP)
 
     def is_true(self, condition: exp.Expression) -> exp.Expression:
         """A condition that may be NULL, read as true or false: NULL is false (SPEC 3.4)."""
@@ -188,7 +210,7 @@ class Target:
         key of its own, so the placement never matters; asking for another would make sqlglot print
         `NULLS LAST`, which MySQL and T-SQL lack, or emulate it by repeating the whole key in a CASE (and
         each placeholder in it, which parameterized SQL cannot have)."""
-        ordering = Dialect.get_or_raise(self.name).NULL_ORDERING
+        ordering = sqlglot_dialect(self.name).NULL_ORDERING
         nulls_first = ordering == "nulls_are_small" if not descending else ordering == "nulls_are_large"
         return exp.Ordered(this=value, desc=descending, nulls_first=nulls_first)
 
@@ -222,7 +244,8 @@ class Target:
         return exp.Extract(this=exp.var("MONTH"), expression=value)
 
     def to_double(self, value: exp.Expression) -> exp.Expression:
-        return exp.cast(value, exp.DataType.Type.DOUBLE)
+        # A copy, as exp.cast made: the query builder shares one column between the aggregates it offers.
+        return _cast(value.copy(), exp.DataType.Type.DOUBLE)
 
     def divide(self, left: exp.Expression, right: exp.Expression) -> exp.Expression:
         """Exact division; a zero divisor gives NULL (DuckDB would give infinity, SQLite integer division)."""
@@ -266,7 +289,7 @@ class Postgres(IntervalArithmetic):
 
     def now(self) -> exp.Expression:
         utc = exp.AtTimeZone(this=exp.CurrentTimestamp(), zone=exp.Literal.string("UTC"))
-        return exp.cast(utc, exp.DataType.Type.TIMESTAMP)
+        return _cast(utc, exp.DataType.Type.TIMESTAMP)
 
 
 class PostgreSQL(Postgres):
@@ -326,10 +349,10 @@ class Spark(IntervalArithmetic):
     _TYPE = exp.DataType.Type.TIMESTAMPNTZ
 
     def timestamp(self, value: dt.datetime) -> exp.Expression:
-        return exp.cast(exp.Literal.string(sql_text(value)), self._TYPE)
+        return _cast(exp.Literal.string(sql_text(value)), self._TYPE)
 
     def timestamp_param(self, value: dt.datetime, bind: Bind) -> exp.Expression:
-        return exp.cast(bind(value), self._TYPE)
+        return _cast(bind(value), self._TYPE)
 
     def param(self, value: object) -> object:
         # Bound as text and cast by the SQL: pyspark would turn a naive datetime into an instant of the
@@ -338,7 +361,7 @@ class Spark(IntervalArithmetic):
 
     def now(self) -> exp.Expression:
         micros = _call("UNIX_MICROS", exp.CurrentTimestamp())
-        epoch = exp.cast(exp.Literal.string("1970-01-01 00:00:00"), self._TYPE)
+        epoch = _cast(exp.Literal.string("1970-01-01 00:00:00"), self._TYPE)
         return _call("TIMESTAMPADD", exp.var("MICROSECOND"), micros, epoch)
 
 
@@ -366,10 +389,10 @@ class ClickHouse(IntervalArithmetic):
     _PARAM_TYPES: ClassVar[dict[type, str]] = {bool: "Bool", int: "Int64", float: "Float64", str: "String"}
 
     def timestamp(self, value: dt.datetime) -> exp.Expression:
-        return exp.cast(exp.Literal.string(sql_text(value)), _clickhouse_instant())
+        return _cast(exp.Literal.string(sql_text(value)), _clickhouse_instant())
 
     def timestamp_param(self, value: dt.datetime, bind: Bind) -> exp.Expression:
-        return exp.cast(bind(sql_text(value)), _clickhouse_instant())
+        return _cast(bind(sql_text(value)), _clickhouse_instant())
 
     def param(self, value: object) -> object:
         if isinstance(value, Decimal):
@@ -466,7 +489,7 @@ class Snowflake(DateAddFunction):
 
     def now(self) -> exp.Expression:
         utc = exp.ConvertTimezone(target_tz=exp.Literal.string("UTC"), timestamp=exp.CurrentTimestamp())
-        return exp.cast(utc, exp.DataType.Type.TIMESTAMPNTZ)
+        return _cast(utc, exp.DataType.Type.TIMESTAMPNTZ)
 
 
 class Redshift(DateAddFunction):
@@ -516,7 +539,7 @@ class Oracle(Target):
         return exp.Placeholder(this=f"p{position + 1}")
 
     def now(self) -> exp.Expression:
-        return exp.cast(_call("SYS_EXTRACT_UTC", exp.Systimestamp()), exp.DataType.Type.DATE)
+        return _cast(_call("SYS_EXTRACT_UTC", exp.Systimestamp()), exp.DataType.Type.DATE)
 
     def minus(self, amount: int, unit: str) -> exp.Expression:
         months = months_of(amount, unit)
@@ -603,10 +626,10 @@ class SQLite(Target):
         return exp.Least(this=unclamped, expressions=[month_end])
 
     def month_of(self, value: exp.Expression) -> exp.Expression:
-        return exp.cast(_call("strftime", exp.Literal.string("%m"), value), exp.DataType.Type.INT)
+        return _cast(_call("strftime", exp.Literal.string("%m"), value), exp.DataType.Type.INT)
 
     def _bytes(self, value: exp.Expression) -> exp.Expression:
-        return exp.cast(self.lower(value), exp.DataType.Type.VARBINARY)
+        return _cast(self.lower(value), exp.DataType.Type.VARBINARY)
 
     def text_match(self, op: str, value: exp.Expression, pattern: str, bind: Bind) -> exp.Expression:
         # Compare the UTF-8 bytes of lower(): blob functions count bytes and do not stop at NUL, and a byte
