@@ -23,6 +23,7 @@ from typing import ClassVar
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
+from sqlglot.generator import Generator
 
 from rare_dsl.compiler.calendar import months_of, sql_text
 from rare_dsl.diagnostics import Diagnostic, RuleError, Source, Span
@@ -94,6 +95,54 @@ def sqlglot_dialect(name: str) -> Dialect:
     """The sqlglot dialect `name`, built once: `Dialect.get_or_raise` builds a new one on every call, and
     the compiler only reads it (its settings and its generator class)."""
     return Dialect.get_or_raise(name)
+
+
+# The rewrites (sqlglot.transforms) that sqlglot's generators apply to every SELECT before printing it and
+# that only change constructs the query builder never builds: DISTINCT ON, QUALIFY, WINDOW clauses, semi,
+# anti and full outer joins, UNNEST and ANY. Each walks the whole subtree of every SELECT it is given, and
+# subqueries nest: 0.4 of MySQL's and Spark's printing of a 10-clause rule, for nothing.
+_INERT_SELECT_REWRITES = frozenset({
+    "eliminate_distinct_on", "eliminate_qualify", "eliminate_window_clause", "eliminate_semi_and_anti_joins",
+    "eliminate_full_outer_join", "unnest_to_explode", "unnest_generate_date_array_using_recursive_cte",
+    "any_to_exists",
+})
+
+
+def _inert_select_rewrites(handler: Callable[..., str] | None) -> bool:
+    """Whether a generator's SELECT handler is `transforms.preprocess` of inert rewrites only and no printer
+    of its own; False whenever that cannot be read (another handler, another sqlglot)."""
+    code, closure = getattr(handler, "__code__", None), getattr(handler, "__closure__", None)
+    if code is None or closure is None or getattr(handler, "__module__", None) != "sqlglot.transforms":
+        return False
+    cells = dict(zip(code.co_freevars, (cell.cell_contents for cell in closure), strict=True))
+    rewrites = cells.get("transforms")
+    if cells.get("generator") is not None or not isinstance(rewrites, list | tuple):
+        return False
+    for rewrite in rewrites:
+        rewrite = getattr(rewrite, "func", rewrite)  # a functools.partial
+        if getattr(rewrite, "__module__", None) != "sqlglot.transforms" or \
+                getattr(rewrite, "__name__", None) not in _INERT_SELECT_REWRITES:
+            return False
+    return True
+
+
+@functools.cache
+def _generator_class(name: str) -> type[Generator]:
+    """sqlglot's generator for `name`, less the work that cannot change the SQL of the trees the compiler
+    builds: they have no CTE to move to the top (a walk of the whole tree on Spark and T-SQL) and none of
+    the constructs of `_INERT_SELECT_REWRITES`. A subclass: sqlglot's own class is left as it is."""
+    base = sqlglot_dialect(name).generator_class
+    members: dict[str, object] = {"__module__": __name__, "EXPRESSIONS_WITHOUT_NESTED_CTES": set()}
+    if _inert_select_rewrites(base.TRANSFORMS.get(exp.Select)):
+        # Without the entry, a SELECT is printed by the generator's `select_sql`, as the rewrites end.
+        members["TRANSFORMS"] = {kind: handler for kind, handler in base.TRANSFORMS.items() if kind is not exp.Select}
+    return type(f"Compiled{base.__name__}", (base,), members)
+
+
+def generator(name: str, *, pretty: bool = False) -> Generator:
+    """A generator printing a compiled tree for dialect `name`, as `Dialect.generate` would. Comments are off:
+    the trees have none, and looking for them cost a call per node."""
+    return _generator_class(name)(dialect=sqlglot_dialect(name), pretty=pretty, comments=False)
 
 
 def _call(name: str, *args: exp.Expression) -> exp.Expression:
