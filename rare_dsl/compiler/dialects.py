@@ -131,12 +131,30 @@ def _generator_class(name: str) -> type[Generator]:
     """sqlglot's generator for `name`, less the work that cannot change the SQL of the trees the compiler
     builds: they have no CTE to move to the top (a walk of the whole tree on Spark and T-SQL) and none of
     the constructs of `_INERT_SELECT_REWRITES`. A subclass: sqlglot's own class is left as it is."""
+    from sqlglot.generators.spark2 import Spark2Generator  # loaded with the dialect already
+
     base = sqlglot_dialect(name).generator_class
     members: dict[str, object] = {"__module__": __name__, "EXPRESSIONS_WITHOUT_NESTED_CTES": set()}
     if _inert_select_rewrites(base.TRANSFORMS.get(exp.Select)):
         # Without the entry, a SELECT is printed by the generator's `select_sql`, as the rewrites end.
         members["TRANSFORMS"] = {kind: handler for kind, handler in base.TRANSFORMS.items() if kind is not exp.Select}
-    return type(f"Compiled{base.__name__}", (base,), members)
+    bases: tuple[type, ...] = (_SparkCasts, base) if issubclass(base, Spark2Generator) else (base,)
+    return type(f"Compiled{base.__name__}", bases, members)
+
+
+class _SparkCasts:
+    """The casts of Spark's generators, printed without asking whether they are about JSON when they cannot
+    be: sqlglot's `cast_sql` for Spark asks by parsing the type name `json` anew for every cast, a quarter
+    of compiling a short rule for Spark. The casts the compiler builds (TIMESTAMP_NTZ literals and
+    placeholders, DOUBLE aggregates) are printed by the generic `CAST(x AS type)`, where Spark's ends too."""
+
+    def cast_sql(self, expression: exp.Cast, safe_prefix: str | None = None) -> str:
+        to = expression.to
+        if to.this in (exp.DataType.Type.TIMESTAMPNTZ, exp.DataType.Type.DOUBLE) and not to.expressions \
+                and not to.args.get("nested") and not isinstance(expression.this, exp.JSONExtract
+                                                                   | exp.JSONExtractScalar | exp.ParseJSON):
+            return Generator.cast_sql(self, expression, safe_prefix=safe_prefix)  # type: ignore[arg-type]
+        return super().cast_sql(expression, safe_prefix=safe_prefix)  # type: ignore[misc]
 
 
 def generator(name: str, *, pretty: bool = False) -> Generator:
