@@ -131,7 +131,9 @@ def _generator_class(name: str) -> type[Generator]:
     """sqlglot's generator for `name`, less the work that cannot change the SQL of the trees the compiler
     builds: they have no CTE to move to the top (a walk of the whole tree on Spark and T-SQL) and none of
     the constructs of `_INERT_SELECT_REWRITES`. A subclass: sqlglot's own class is left as it is."""
-    from sqlglot.generators.duckdb import DuckDBGenerator  # both loaded with their dialect already
+    from sqlglot.generators.duckdb import DuckDBGenerator  # all loaded with their dialect already
+    from sqlglot.generators.hive import HiveGenerator
+    from sqlglot.generators.postgres import PostgresGenerator
     from sqlglot.generators.spark2 import Spark2Generator
 
     base = sqlglot_dialect(name).generator_class
@@ -139,22 +141,33 @@ def _generator_class(name: str) -> type[Generator]:
     if _inert_select_rewrites(base.TRANSFORMS.get(exp.Select)):
         # Without the entry, a SELECT is printed by the generator's `select_sql`, as the rewrites end.
         members["TRANSFORMS"] = {kind: handler for kind, handler in base.TRANSFORMS.items() if kind is not exp.Select}
-    bases: tuple[type, ...] = (base,)
-    if issubclass(base, Spark2Generator):
-        bases = (_SparkCasts, base)
-    elif issubclass(base, DuckDBGenerator):
-        bases = (_DuckDBTypes, base)
-    return type(f"Compiled{base.__name__}", bases, members)
+    mixins: list[type] = []
+    if issubclass(base, Spark2Generator) and base.cast_sql is Spark2Generator.cast_sql:
+        mixins.append(_SparkCasts)
+        members["_CASTS_OWNER"] = HiveGenerator  # Spark's cast_sql ends in the one after Hive's
+    for owner in (DuckDBGenerator, PostgresGenerator):
+        # Only where the owner's printing of types is the one in force (PostgreSQL's relatives have their own).
+        if issubclass(base, owner) and base.datatype_sql is owner.datatype_sql:
+            mixins.append(_PlainTypes)
+            members["_TYPES_OWNER"] = owner
+    return type(f"Compiled{base.__name__}", (*mixins, base), members)
 
 
-class _DuckDBTypes:
-    """The types of DuckDB's generator, printed without testing them against five types whose printing it
-    changes: `DataType.is_type` builds a node per type tested, 0.09 of compiling a short rule for DuckDB.
-    The types the compiler builds for DuckDB (TIMESTAMP, DOUBLE) are none of those five."""
+# The types the compiler casts to on DuckDB and PostgreSQL, which their generators print as the generic one does.
+_PLAIN_TYPES = frozenset({exp.DataType.Type.TIMESTAMP, exp.DataType.Type.DOUBLE})
+
+
+class _PlainTypes:
+    """The types of DuckDB's and PostgreSQL's generators, printed without testing them against the types
+    whose printing those change (arrays, enums, times with a zone, doubles with a precision):
+    `DataType.is_type` builds a node per type tested, 0.09 of compiling a short rule for DuckDB. A plain
+    TIMESTAMP or DOUBLE is none of those, and is printed by the generic printer, where theirs ends."""
+
+    _TYPES_OWNER: ClassVar[type]
 
     def datatype_sql(self, expression: exp.DataType) -> str:
-        if expression.this in (exp.DataType.Type.TIMESTAMP, exp.DataType.Type.DOUBLE):
-            return Generator.datatype_sql(self, expression)  # type: ignore[arg-type]
+        if expression.this in _PLAIN_TYPES and not expression.expressions:
+            return super(self._TYPES_OWNER, self).datatype_sql(expression)  # type: ignore[misc]
         return super().datatype_sql(expression)  # type: ignore[misc]
 
 
@@ -164,12 +177,14 @@ class _SparkCasts:
     of compiling a short rule for Spark. The casts the compiler builds (TIMESTAMP_NTZ literals and
     placeholders, DOUBLE aggregates) are printed by the generic `CAST(x AS type)`, where Spark's ends too."""
 
+    _CASTS_OWNER: ClassVar[type]
+
     def cast_sql(self, expression: exp.Cast, safe_prefix: str | None = None) -> str:
         to = expression.to
         if to.this in (exp.DataType.Type.TIMESTAMPNTZ, exp.DataType.Type.DOUBLE) and not to.expressions \
                 and not to.args.get("nested") and not isinstance(expression.this, exp.JSONExtract
                                                                    | exp.JSONExtractScalar | exp.ParseJSON):
-            return Generator.cast_sql(self, expression, safe_prefix=safe_prefix)  # type: ignore[arg-type]
+            return super(self._CASTS_OWNER, self).cast_sql(expression, safe_prefix=safe_prefix)  # type: ignore[misc]
         return super().cast_sql(expression, safe_prefix=safe_prefix)  # type: ignore[misc]
 
 
