@@ -9,6 +9,9 @@ fails here.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
 from sqlglot.dialects.dialect import Dialect
@@ -36,3 +39,15 @@ def test_the_compiler_prints_as_sqlglot_does(dialect: str) -> None:
                 assert compiled.sql == expected, (dialect, rule, mode, pretty)
                 printed += 1
     assert printed
+
+
+def test_compiling_loads_no_other_dialect(tmp_path) -> None:
+    """The generator's shortcuts look for sqlglot's generator classes without importing them: a fresh
+    `rare compile` for SQLite must not pay for DuckDB's generator module (about 0.3 s), nor any other."""
+    probe = ("import sys, datetime as dt, rare_dsl; "
+             "rare_dsl.compile('opens(6mo) >= 3 and spent(1y) > 10', dialect='sqlite', as_of=dt.datetime(2026, 1, 1)); "
+             "print(sorted(m for m in sys.modules if m.startswith(('sqlglot.generators.', 'sqlglot.dialects.'))))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path,
+                            env={**os.environ, "RARE_CACHE_DIR": str(tmp_path)})
+    loaded = ["sqlglot.dialects.dialect", "sqlglot.dialects.sqlite", "sqlglot.generators.sqlite"]
+    assert result.stdout.strip() == repr(loaded)

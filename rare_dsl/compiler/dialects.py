@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from typing import ClassVar
@@ -131,26 +132,30 @@ def _generator_class(name: str) -> type[Generator]:
     """sqlglot's generator for `name`, less the work that cannot change the SQL of the trees the compiler
     builds: they have no CTE to move to the top (a walk of the whole tree on Spark and T-SQL) and none of
     the constructs of `_INERT_SELECT_REWRITES`. A subclass: sqlglot's own class is left as it is."""
-    from sqlglot.generators.duckdb import DuckDBGenerator  # all loaded with their dialect already
-    from sqlglot.generators.hive import HiveGenerator
-    from sqlglot.generators.postgres import PostgresGenerator
-    from sqlglot.generators.spark2 import Spark2Generator
-
     base = sqlglot_dialect(name).generator_class
+    # sqlglot's generator classes that have shortcuts below, when loaded: a base is only ever a subclass of a
+    # loaded one, and importing the others would cost a fresh `rare compile` (DuckDB's alone, 0.3 s).
+    duckdb_, postgres, hive, spark2 = (_loaded_class(f"sqlglot.generators.{module}", cls) for module, cls in (
+        ("duckdb", "DuckDBGenerator"), ("postgres", "PostgresGenerator"), ("hive", "HiveGenerator"),
+        ("spark2", "Spark2Generator")))
     members: dict[str, object] = {"__module__": __name__, "EXPRESSIONS_WITHOUT_NESTED_CTES": set()}
     if _inert_select_rewrites(base.TRANSFORMS.get(exp.Select)):
         # Without the entry, a SELECT is printed by the generator's `select_sql`, as the rewrites end.
         members["TRANSFORMS"] = {kind: handler for kind, handler in base.TRANSFORMS.items() if kind is not exp.Select}
     mixins: list[type] = []
-    if issubclass(base, Spark2Generator) and base.cast_sql is Spark2Generator.cast_sql:
+    if spark2 is not None and issubclass(base, spark2) and base.cast_sql is spark2.cast_sql:
         mixins.append(_SparkCasts)
-        members["_CASTS_OWNER"] = HiveGenerator  # Spark's cast_sql ends in the one after Hive's
-    for owner in (DuckDBGenerator, PostgresGenerator):
+        members["_CASTS_OWNER"] = hive  # Spark's cast_sql ends in the one after Hive's
+    for owner in (duckdb_, postgres):
         # Only where the owner's printing of types is the one in force (PostgreSQL's relatives have their own).
-        if issubclass(base, owner) and base.datatype_sql is owner.datatype_sql:
+        if owner is not None and issubclass(base, owner) and base.datatype_sql is owner.datatype_sql:
             mixins.append(_PlainTypes)
             members["_TYPES_OWNER"] = owner
     return type(f"Compiled{base.__name__}", (*mixins, base), members)
+
+
+def _loaded_class(module: str, name: str) -> type | None:
+    return getattr(sys.modules.get(module), name, None)
 
 
 # The types the compiler casts to on DuckDB and PostgreSQL, which their generators print as the generic one does.
