@@ -8,7 +8,10 @@ Nodes keep the span of the source text they came from.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -255,9 +258,21 @@ class CheckedProject:
                 if any(ref.target == name for ref in segment.rule.segment_references())]
 
 
+# Annotation words that never name a node: a field annotated only with these holds no children.
+_SCALARS = frozenset({"str", "int", "float", "bool", "None", "Decimal", "dt.datetime", "Type", "Category", "Span",
+                      "Field", "Function"})
+
+
+@functools.cache
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node class that can hold nodes. `children` runs for every node of every walk (the
+    compiler walks each leaf several times), and reading the fields that cannot was most of its time."""
+    return tuple(f.name for f in dataclasses.fields(kind) if not set(re.findall(r"[\w.]+", str(f.type))) <= _SCALARS)
+
+
 def children(node: Node) -> tuple[Node, ...]:
     found: list[Node] = []
-    for name in node.__dataclass_fields__:
+    for name in _child_fields(type(node)):
         value = getattr(node, name)
         if isinstance(value, Node):
             found.append(value)

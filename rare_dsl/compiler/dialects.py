@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from typing import ClassVar
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
+from sqlglot.generator import Generator
 
 from rare_dsl.compiler.calendar import months_of, sql_text
 from rare_dsl.diagnostics import Diagnostic, RuleError, Source, Span
@@ -72,6 +74,129 @@ class UnsupportedDialect(RuleError):
         """The same refusal pointing into `source` (the rule whose span it carries)."""
         d = self.diagnostic
         return UnsupportedDialect(d.message, d.span, code=d.code, hints=d.hints, source=source, label=d.label)
+
+
+def _cast(value: exp.Expression, to: exp.DataType.Type | exp.DataType) -> exp.Expression:
+    """`CAST(value AS to)` as `exp.cast` builds it, for a value and a type built for this one cast.
+
+    `exp.cast` deep-copies its operand and builds the type anew (copying a DataType node) on every call:
+    with the casts of every timestamp literal that was a tenth of building a short rule's tree.
+    """
+    if isinstance(value, exp.Cast):
+        # exp.cast's own rule: a value already cast to an equivalent type is not cast again.
+        return exp.cast(value, to, copy=False)
+    data_type = to if isinstance(to, exp.DataType) else exp.DataType(this=to)
+    cast = exp.Cast(this=value, to=data_type)
+    cast.type = data_type  # as exp.cast records it
+    return cast
+
+
+@functools.cache
+def sqlglot_dialect(name: str) -> Dialect:
+    """The sqlglot dialect `name`, built once: `Dialect.get_or_raise` builds a new one on every call, and
+    the compiler only reads it (its settings and its generator class)."""
+    return Dialect.get_or_raise(name)
+
+
+# The rewrites (sqlglot.transforms) that sqlglot's generators apply to every SELECT before printing it and
+# that only change constructs the query builder never builds: DISTINCT ON, QUALIFY, WINDOW clauses, semi,
+# anti and full outer joins, UNNEST and ANY. Each walks the whole subtree of every SELECT it is given, and
+# subqueries nest: 0.4 of MySQL's and Spark's printing of a 10-clause rule, for nothing.
+_INERT_SELECT_REWRITES = frozenset({
+    "eliminate_distinct_on", "eliminate_qualify", "eliminate_window_clause", "eliminate_semi_and_anti_joins",
+    "eliminate_full_outer_join", "unnest_to_explode", "unnest_generate_date_array_using_recursive_cte",
+    "any_to_exists",
+})
+
+
+def _inert_select_rewrites(handler: Callable[..., str] | None) -> bool:
+    """Whether a generator's SELECT handler is `transforms.preprocess` of inert rewrites only and no printer
+    of its own; False whenever that cannot be read (another handler, another sqlglot)."""
+    code, closure = getattr(handler, "__code__", None), getattr(handler, "__closure__", None)
+    if code is None or closure is None or getattr(handler, "__module__", None) != "sqlglot.transforms":
+        return False
+    cells = dict(zip(code.co_freevars, (cell.cell_contents for cell in closure), strict=True))
+    rewrites = cells.get("transforms")
+    if cells.get("generator") is not None or not isinstance(rewrites, list | tuple):
+        return False
+    for rewrite in rewrites:
+        rewrite = getattr(rewrite, "func", rewrite)  # a functools.partial
+        if getattr(rewrite, "__module__", None) != "sqlglot.transforms" or \
+                getattr(rewrite, "__name__", None) not in _INERT_SELECT_REWRITES:
+            return False
+    return True
+
+
+@functools.cache
+def _generator_class(name: str) -> type[Generator]:
+    """sqlglot's generator for `name`, less the work that cannot change the SQL of the trees the compiler
+    builds: they have no CTE to move to the top (a walk of the whole tree on Spark and T-SQL) and none of
+    the constructs of `_INERT_SELECT_REWRITES`. A subclass: sqlglot's own class is left as it is."""
+    base = sqlglot_dialect(name).generator_class
+    # sqlglot's generator classes that have shortcuts below, when loaded: a base is only ever a subclass of a
+    # loaded one, and importing the others would cost a fresh `rare compile` (DuckDB's alone, 0.3 s).
+    duckdb_, postgres, hive, spark2 = (_loaded_class(f"sqlglot.generators.{module}", cls) for module, cls in (
+        ("duckdb", "DuckDBGenerator"), ("postgres", "PostgresGenerator"), ("hive", "HiveGenerator"),
+        ("spark2", "Spark2Generator")))
+    members: dict[str, object] = {"__module__": __name__, "EXPRESSIONS_WITHOUT_NESTED_CTES": set()}
+    if _inert_select_rewrites(base.TRANSFORMS.get(exp.Select)):
+        # Without the entry, a SELECT is printed by the generator's `select_sql`, as the rewrites end.
+        members["TRANSFORMS"] = {kind: handler for kind, handler in base.TRANSFORMS.items() if kind is not exp.Select}
+    mixins: list[type] = []
+    if spark2 is not None and issubclass(base, spark2) and base.cast_sql is spark2.cast_sql:
+        mixins.append(_SparkCasts)
+        members["_CASTS_OWNER"] = hive  # Spark's cast_sql ends in the one after Hive's
+    for owner in (duckdb_, postgres):
+        # Only where the owner's printing of types is the one in force (PostgreSQL's relatives have their own).
+        if owner is not None and issubclass(base, owner) and base.datatype_sql is owner.datatype_sql:
+            mixins.append(_PlainTypes)
+            members["_TYPES_OWNER"] = owner
+    return type(f"Compiled{base.__name__}", (*mixins, base), members)
+
+
+def _loaded_class(module: str, name: str) -> type | None:
+    return getattr(sys.modules.get(module), name, None)
+
+
+# The types the compiler casts to on DuckDB and PostgreSQL, which their generators print as the generic one does.
+_PLAIN_TYPES = frozenset({exp.DataType.Type.TIMESTAMP, exp.DataType.Type.DOUBLE})
+
+
+class _PlainTypes:
+    """The types of DuckDB's and PostgreSQL's generators, printed without testing them against the types
+    whose printing those change (arrays, enums, times with a zone, doubles with a precision):
+    `DataType.is_type` builds a node per type tested, 0.09 of compiling a short rule for DuckDB. A plain
+    TIMESTAMP or DOUBLE is none of those, and is printed by the generic printer, where theirs ends."""
+
+    _TYPES_OWNER: ClassVar[type]
+
+    def datatype_sql(self, expression: exp.DataType) -> str:
+        if expression.this in _PLAIN_TYPES and not expression.expressions:
+            return super(self._TYPES_OWNER, self).datatype_sql(expression)  # type: ignore[misc]
+        return super().datatype_sql(expression)  # type: ignore[misc]
+
+
+class _SparkCasts:
+    """The casts of Spark's generators, printed without asking whether they are about JSON when they cannot
+    be: sqlglot's `cast_sql` for Spark asks by parsing the type name `json` anew for every cast, a quarter
+    of compiling a short rule for Spark. The casts the compiler builds (TIMESTAMP_NTZ literals and
+    placeholders, DOUBLE aggregates) are printed by the generic `CAST(x AS type)`, where Spark's ends too."""
+
+    _CASTS_OWNER: ClassVar[type]
+
+    def cast_sql(self, expression: exp.Cast, safe_prefix: str | None = None) -> str:
+        to = expression.to
+        if to.this in (exp.DataType.Type.TIMESTAMPNTZ, exp.DataType.Type.DOUBLE) and not to.expressions \
+                and not to.args.get("nested") and not isinstance(expression.this, exp.JSONExtract
+                                                                   | exp.JSONExtractScalar | exp.ParseJSON):
+            return super(self._CASTS_OWNER, self).cast_sql(expression, safe_prefix=safe_prefix)  # type: ignore[misc]
+        return super().cast_sql(expression, safe_prefix=safe_prefix)  # type: ignore[misc]
+
+
+def generator(name: str, *, pretty: bool = False) -> Generator:
+    """A generator printing a compiled tree for dialect `name`, as `Dialect.generate` would. Comments are off:
+    the trees have none, and looking for them cost a call per node."""
+    return _generator_class(name)(dialect=sqlglot_dialect(name), pretty=pretty, comments=False)
 
 
 def _call(name: str, *args: exp.Expression) -> exp.Expression:
@@ -182,11 +307,11 @@ class Target:
 
     def timestamp(self, value: dt.datetime) -> exp.Expression:
         """A naive UTC timestamp literal of the engine's TIMESTAMP type."""
-        return exp.cast(exp.Literal.string(sql_text(value)), exp.DataType.Type.TIMESTAMP)
+        return _cast(exp.Literal.string(sql_text(value)), exp.DataType.Type.TIMESTAMP)
 
     def timestamp_param(self, value: dt.datetime, bind: Bind) -> exp.Expression:
         """A placeholder standing for a timestamp; the driver receives the value `bind` records."""
-        return exp.cast(bind(value), exp.DataType.Type.TIMESTAMP)
+        return _cast(bind(value), exp.DataType.Type.TIMESTAMP)
 
     def is_true(self, condition: exp.Expression) -> exp.Expression:
         """A condition that may be NULL, read as true or false: NULL is false (SPEC 3.4)."""
@@ -212,7 +337,7 @@ class Target:
         key of its own, so the placement never matters; asking for another would make sqlglot print
         `NULLS LAST`, which MySQL and T-SQL lack, or emulate it by repeating the whole key in a CASE (and
         each placeholder in it, which parameterized SQL cannot have)."""
-        ordering = Dialect.get_or_raise(self.name).NULL_ORDERING
+        ordering = sqlglot_dialect(self.name).NULL_ORDERING
         nulls_first = ordering == "nulls_are_small" if not descending else ordering == "nulls_are_large"
         return exp.Ordered(this=value, desc=descending, nulls_first=nulls_first)
 
@@ -246,7 +371,8 @@ class Target:
         return exp.Extract(this=exp.var("MONTH"), expression=value)
 
     def to_double(self, value: exp.Expression) -> exp.Expression:
-        return exp.cast(value, exp.DataType.Type.DOUBLE)
+        # A copy, as exp.cast made: the query builder shares one column between the aggregates it offers.
+        return _cast(value.copy(), exp.DataType.Type.DOUBLE)
 
     def divide(self, left: exp.Expression, right: exp.Expression) -> exp.Expression:
         """Exact division; a zero divisor gives NULL (DuckDB would give infinity, SQLite integer division)."""
@@ -290,7 +416,7 @@ class Postgres(IntervalArithmetic):
 
     def now(self) -> exp.Expression:
         utc = exp.AtTimeZone(this=exp.CurrentTimestamp(), zone=exp.Literal.string("UTC"))
-        return exp.cast(utc, exp.DataType.Type.TIMESTAMP)
+        return _cast(utc, exp.DataType.Type.TIMESTAMP)
 
 
 class PostgreSQL(Postgres):
@@ -352,10 +478,10 @@ class Spark(IntervalArithmetic):
     _TYPE = exp.DataType.Type.TIMESTAMPNTZ
 
     def timestamp(self, value: dt.datetime) -> exp.Expression:
-        return exp.cast(exp.Literal.string(sql_text(value)), self._TYPE)
+        return _cast(exp.Literal.string(sql_text(value)), self._TYPE)
 
     def timestamp_param(self, value: dt.datetime, bind: Bind) -> exp.Expression:
-        return exp.cast(bind(value), self._TYPE)
+        return _cast(bind(value), self._TYPE)
 
     def param(self, value: object) -> object:
         # Bound as text and cast by the SQL: pyspark would turn a naive datetime into an instant of the
@@ -364,7 +490,7 @@ class Spark(IntervalArithmetic):
 
     def now(self) -> exp.Expression:
         micros = _call("UNIX_MICROS", exp.CurrentTimestamp())
-        epoch = exp.cast(exp.Literal.string("1970-01-01 00:00:00"), self._TYPE)
+        epoch = _cast(exp.Literal.string("1970-01-01 00:00:00"), self._TYPE)
         return _call("TIMESTAMPADD", exp.var("MICROSECOND"), micros, epoch)
 
 
@@ -392,10 +518,10 @@ class ClickHouse(IntervalArithmetic):
     _PARAM_TYPES: ClassVar[dict[type, str]] = {bool: "Bool", int: "Int64", float: "Float64", str: "String"}
 
     def timestamp(self, value: dt.datetime) -> exp.Expression:
-        return exp.cast(exp.Literal.string(sql_text(value)), _clickhouse_instant())
+        return _cast(exp.Literal.string(sql_text(value)), _clickhouse_instant())
 
     def timestamp_param(self, value: dt.datetime, bind: Bind) -> exp.Expression:
-        return exp.cast(bind(sql_text(value)), _clickhouse_instant())
+        return _cast(bind(sql_text(value)), _clickhouse_instant())
 
     def param(self, value: object) -> object:
         if isinstance(value, Decimal):
@@ -407,14 +533,14 @@ class ClickHouse(IntervalArithmetic):
         if kind is None:
             raise UnsupportedDialect(f"no ClickHouse parameter type for {value!r}",
                                      hints=("compile without parameters; literals are escaped by sqlglot",))
-        return exp.Placeholder(this=f"p{position + 1}", kind=exp.DataType.build(kind, dialect="clickhouse"))
+        return exp.Placeholder(this=f"p{position + 1}", kind=_clickhouse_param_type(kind).copy())
 
     def finish(self, query: exp.Select) -> exp.Select:
         # An unmatched LEFT JOIN row reads as the column type's default (0, 1970-01-01, '') unless
         # join_use_nulls = 1: `MAX(occurred_at)` of a non-Nullable column would rank a contact without opens
         # first. The setting applies to the whole query, subqueries and inlined segments included, and also
         # when the query is itself embedded as a subquery.
-        if query.find(exp.Join) is not None:
+        if _has_join(query):
             query.set("settings", [exp.EQ(this=exp.column("join_use_nulls"), expression=exp.Literal.number(1))])
         return query
 
@@ -429,15 +555,35 @@ class ClickHouse(IntervalArithmetic):
         return _call("lowerUTF8", value)
 
 
-@functools.cache
-def _clickhouse_type() -> exp.DataType:
-    # Built on first use: parsing the type loads sqlglot's ClickHouse dialect, which other dialects' compiles
-    # (and a fresh `rare compile`) need not pay for.
-    return exp.DataType.build("DateTime64(6, 'UTC')", dialect="clickhouse")
+def _has_join(query: exp.Expression) -> bool:
+    """Whether a join appears anywhere in the tree. `Expression.find` walks it through three layers of
+    generators per node, a fifth of building a ClickHouse query; joins only ever sit in a `joins` list."""
+    stack = [query]
+    while stack:
+        node = stack.pop()
+        if node.args.get("joins"):
+            return True
+        for value in node.args.values():
+            if isinstance(value, exp.Expression):
+                stack.append(value)
+            elif isinstance(value, list):
+                stack.extend(item for item in value if isinstance(item, exp.Expression))
+    return False
 
 
 def _clickhouse_instant() -> exp.DataType:
-    return _clickhouse_type().copy()
+    """`DateTime64(6, 'UTC')`, as sqlglot's ClickHouse dialect parses it. Built node by node: cheaper than
+    copying a parsed one, and a compile for another dialect never loads sqlglot's ClickHouse dialect."""
+    return exp.DataType(this=exp.DataType.Type.DATETIME64, expressions=[
+        exp.DataTypeParam(this=exp.Literal.number(6), expression=None),
+        exp.DataTypeParam(this=exp.Literal.string("UTC"), expression=None),
+    ], nested=False, nullable=False)
+
+
+@functools.cache
+def _clickhouse_param_type(kind: str) -> exp.DataType:
+    # Parsed once per type: parsing it again for every placeholder cost more than the copy.
+    return exp.DataType.build(kind, dialect="clickhouse")
 
 
 class MySQL(Target):
@@ -492,7 +638,7 @@ class Snowflake(DateAddFunction):
 
     def now(self) -> exp.Expression:
         utc = exp.ConvertTimezone(target_tz=exp.Literal.string("UTC"), timestamp=exp.CurrentTimestamp())
-        return exp.cast(utc, exp.DataType.Type.TIMESTAMPNTZ)
+        return _cast(utc, exp.DataType.Type.TIMESTAMPNTZ)
 
 
 class Redshift(DateAddFunction):
@@ -542,7 +688,7 @@ class Oracle(Target):
         return exp.Placeholder(this=f"p{position + 1}")
 
     def now(self) -> exp.Expression:
-        return exp.cast(_call("SYS_EXTRACT_UTC", exp.Systimestamp()), exp.DataType.Type.DATE)
+        return _cast(_call("SYS_EXTRACT_UTC", exp.Systimestamp()), exp.DataType.Type.DATE)
 
     def minus(self, amount: int, unit: str) -> exp.Expression:
         months = months_of(amount, unit)
@@ -632,10 +778,10 @@ class SQLite(Target):
         return exp.Least(this=unclamped, expressions=[month_end])
 
     def month_of(self, value: exp.Expression) -> exp.Expression:
-        return exp.cast(_call("strftime", exp.Literal.string("%m"), value), exp.DataType.Type.INT)
+        return _cast(_call("strftime", exp.Literal.string("%m"), value), exp.DataType.Type.INT)
 
     def _bytes(self, value: exp.Expression) -> exp.Expression:
-        return exp.cast(self.lower(value), exp.DataType.Type.VARBINARY)
+        return _cast(self.lower(value), exp.DataType.Type.VARBINARY)
 
     def text_match(self, op: str, value: exp.Expression, pattern: str, bind: Bind) -> exp.Expression:
         # Compare the UTF-8 bytes of lower(): blob functions count bytes and do not stop at NUL, and a byte

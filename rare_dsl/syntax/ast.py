@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -227,11 +228,22 @@ DURATION_UNITS = {"h": "hours", "d": "days", "w": "weeks", "mo": "months", "y": 
 # ------------------------------------------------------------------------------------------------ walking
 
 
+# Annotation words that never name a node: a field annotated only with these holds no children.
+_SCALARS = frozenset({"str", "int", "bool", "None", "Decimal", "dt.date", "dt.datetime", "Span", "Source"})
+
+
+@functools.cache
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node class that can hold nodes: `children` runs for every node of every walk (the
+    parser's depth check, the checker), and `dataclasses.fields` with a read of every field was most of it."""
+    return tuple(f.name for f in dataclasses.fields(kind) if not set(re.findall(r"[\w.]+", str(f.type))) <= _SCALARS)
+
+
 def children(node: Node) -> tuple[Node, ...]:
     """The direct child nodes, in source order."""
     found: list[Node] = []
-    for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
         if isinstance(value, Node):
             found.append(value)
         elif isinstance(value, tuple):
@@ -271,16 +283,24 @@ def shape(node: object) -> object:
     """
     if isinstance(node, tuple):
         return tuple(shape(item) for item in node)
-    names = _compared_fields(type(node))
-    if names is None:
+    fields = _compared_fields(type(node))
+    if fields is None:
         return node
-    return (type(node), *(shape(getattr(node, name)) for name in names))
+    # A field that cannot hold a node or a tuple is its own shape: read, not recursed into (the lints take
+    # the shape of every condition and subject, a third of checking a rule).
+    return (type(node), *[shape(getattr(node, name)) if nested else getattr(node, name) for name, nested in fields])
+
+
+# Annotation words of the typed rule's fields (`rare_dsl.typed`) that name no node and no tuple either.
+_TYPED_SCALARS = frozenset({"float", "Type", "Category", "Field", "Function"})
 
 
 @functools.cache
-def _compared_fields(kind: type) -> tuple[str, ...] | None:
-    """The fields of a node class that `shape` compares; None for a value that is not a node."""
+def _compared_fields(kind: type) -> tuple[tuple[str, bool], ...] | None:
+    """The fields of a node class that `shape` compares, each with whether its value may need a shape of its
+    own (a node or a tuple); None for a value that is not a node."""
     if not dataclasses.is_dataclass(kind) or "span" not in {f.name for f in dataclasses.fields(kind)}:
         return None
-    return tuple(f.name for f in dataclasses.fields(kind)  # spans are `span`, `name_span`, `op_span`
+    return tuple((f.name, not set(re.findall(r"[\w.]+", str(f.type))) <= _SCALARS | _TYPED_SCALARS)
+                 for f in dataclasses.fields(kind)  # spans are `span`, `name_span`, `op_span`
                  if f.compare and f.name not in _SPELLING and not (f.name == "span" or f.name.endswith("_span")))

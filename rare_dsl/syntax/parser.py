@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 import lark
-from lark import Token, Transformer_NonRecursive, v_args
+from lark import Token, Transformer_NonRecursive
 
 from rare_dsl.diagnostics import Diagnostic, RuleError, Source, Span, suggest
 from rare_dsl.syntax import ast
@@ -502,15 +502,29 @@ class _Operator:
     span: Span
 
 
-@v_args(meta=True)
 class _Builder(Transformer_NonRecursive):
-    """lark tree → AST; records the recoverable mistakes it meets as diagnostics."""
+    """lark tree → AST; records the recoverable mistakes it meets as diagnostics.
+
+    Each rule's method takes the tree's meta and its transformed children, as `v_args(meta=True)` would
+    pass them; `_call_userfunc` calls it directly.
+    """
 
     def __init__(self, source: Source, offset: int):
-        super().__init__()
+        # No method handles a token on its own, and asking for one per token (a failed lookup each) was a
+        # fifth of a short rule's transform.
+        super().__init__(visit_tokens=False)
         self.source = source
         self.offset = offset
         self.diagnostics: list[Diagnostic] = []
+
+    def _call_userfunc(self, tree: lark.Tree, new_children: list[Any] | None = None) -> Any:
+        # lark's own dispatch goes through `v_args`, which builds a wrapper (with `functools.update_wrapper`)
+        # for every node: a quarter of transforming a rule.
+        children = new_children if new_children is not None else tree.children
+        method = getattr(self, tree.data, None)
+        if method is None:
+            return self.__default__(tree.data, children, tree.meta)
+        return method(tree.meta, children)
 
     # ----------------------------------------------------------------------------------- plumbing
 
