@@ -55,11 +55,36 @@ _PRECEDENCE = {"+": 1, "-": 1, "*": 2}
 
 
 def ident(name: str) -> exp.Identifier:
-    return exp.to_identifier(name, quoted=True)
+    return exp.Identifier(this=name, quoted=True)
 
 
 def column(alias: str, name: str) -> exp.Column:
     return exp.Column(this=ident(name), table=ident(alias))
+
+
+# Nodes built directly: sqlglot's `select().from_().where()` builders look their arguments up and wrap them
+# on every call, which was a fifth of a short rule's compile time.
+def _select(*columns: exp.Expression, source: exp.Expression) -> exp.Select:
+    return exp.Select(expressions=list(columns), from_=exp.From(this=source))
+
+
+def _where(query: exp.Select, condition: exp.Expression, key: str = "where",
+           clause: type[exp.Expression] = exp.Where) -> exp.Select:
+    """`query` with `condition` AND-ed into its WHERE (or HAVING), parenthesized as sqlglot's `where` does."""
+    existing = query.args.get(key)
+    if existing is not None:
+        condition = exp.And(this=_parenthesized(existing.this), expression=_parenthesized(condition))
+    query.set(key, clause(this=condition))
+    return query
+
+
+def _parenthesized(expr: exp.Expression) -> exp.Expression:
+    return exp.Paren(this=expr) if isinstance(expr, exp.Connector) else expr
+
+
+def _group(query: exp.Select, key: exp.Expression) -> exp.Select:
+    query.set("group", exp.Group(expressions=[key]))
+    return query
 
 
 def in_query(value: exp.Expression, query: exp.Select) -> exp.In:
@@ -118,8 +143,8 @@ class Facts:
     indexed: bool = False  # whether the source table has an index led by the customer id (`Table.indexed`)
 
     def select(self, *columns: exp.Expression) -> exp.Select:
-        query = exp.select(*columns, copy=False).from_(self.source, copy=False)
-        return query.where(balanced(exp.And, self.filters), copy=False) if self.filters else query
+        query = _select(*columns, source=self.source)
+        return _where(query, balanced(exp.And, self.filters)) if self.filters else query
 
 
 @dataclass
@@ -240,7 +265,7 @@ class QueryBuilder:
             raise
 
     def select(self, rule: typed.CheckedRule) -> exp.Select:
-        query = exp.select(self.customer(), copy=False).from_(self.src("customers", "c"), copy=False)
+        query = _select(self.customer(), source=self.src("customers", "c"))
         where = self.condition(rule.condition, False).expr if rule.condition is not None else None
         # The WHERE clause drops every contact that fails a top-level condition on its fields, so the
         # grouped measures need no row for such a contact either, and a ranking can look its values up for
@@ -265,12 +290,12 @@ class QueryBuilder:
             grouped = facts.select(exp.alias_(facts.customer.copy(), "customer_id", quoted=True),
                                    exp.alias_(facts.aggregate, "value", quoted=True))
             grouped = self.restrict(grouped, facts.customer)
-            grouped = grouped.group_by(facts.customer.copy(), copy=False)
+            grouped = _group(grouped, facts.customer.copy())
             on = exp.EQ(this=column(alias, "customer_id"), expression=self.customer())
             query.append("joins", exp.Join(this=exp.Subquery(this=grouped, alias=exp.TableAlias(this=ident(alias))),
                                            side="LEFT", on=on))
         if where is not None:
-            query = query.where(where, copy=False)
+            query = _where(query, where)
         if ordering:
             ordering.append(self.target.ordered(self.customer(), descending=False))
             query = query.order_by(*ordering, copy=False)
@@ -432,7 +457,7 @@ class QueryBuilder:
         on = exp.EQ(this=self.col("customers", alias, "customer_id"), expression=customer.copy())
         # A Join node built here: `Select.join` would parse its join type from text on every call.
         query.append("joins", exp.Join(this=self.src("customers", alias), kind="INNER", on=on))
-        return query.where(admitted, copy=False)
+        return _where(query, admitted)
 
     def predicate(self, node: typed.Condition) -> Sql:
         """A leaf condition over row values (fields, joined measures, constants)."""
@@ -544,7 +569,7 @@ class QueryBuilder:
         where: exp.Expression = exp.EQ(this=facts.customer.copy(), expression=self.customer())
         for test in facts.filters:  # a few filters: printed as one flat AND
             where = exp.And(this=where, expression=test)
-        return exp.select(*columns, copy=False).from_(facts.source, copy=False).where(where, copy=False)
+        return _where(_select(*columns, source=facts.source), where)
 
     def correlated_exists(self, facts: Facts, negated: bool, skip: int = 0) -> Sql:
         """Whether the contact has a fact (more than `skip` of them), searched through the index."""
@@ -571,9 +596,9 @@ class QueryBuilder:
         if restrict:
             members = self.restrict(members, facts.customer)
         if having is not None or (negated and self.target.GROUP_ANTI_JOIN_SET):
-            members = members.group_by(facts.customer.copy(), copy=False)
+            members = _group(members, facts.customer.copy())
         if having is not None:
-            members = members.having(having, copy=False)
+            members = _where(members, having, "having", exp.Having)
         if not negated:
             found = in_query(self.customer(), members)
             if self.target.SEMI_JOIN_AS_FILTER:
@@ -582,9 +607,9 @@ class QueryBuilder:
             return Sql(found, True)
         alias = self.alias("x")
         found = column(alias, facts.customer.name)
-        probe = exp.select(exp.Literal.number(1), copy=False).from_(
-            exp.Subquery(this=members, alias=exp.TableAlias(this=ident(alias))), copy=False,
-        ).where(exp.EQ(this=found, expression=self.customer()), copy=False)
+        probe = _where(_select(exp.Literal.number(1),
+                               source=exp.Subquery(this=members, alias=exp.TableAlias(this=ident(alias)))),
+                       exp.EQ(this=found, expression=self.customer()))
         return Sql(exp.Not(this=exp.Exists(this=probe)), False)
 
     def in_segment(self, measure: typed.Measure, negated: bool) -> Sql:
@@ -695,16 +720,15 @@ class QueryBuilder:
             # sum of doubles depends on the order in which a parallel engine adds them, so a total of exactly
             # 500.00 could be 499.99999999999994 on one run and 500.00000000000006 on the next.
             total = self.col("orders", a, "total")
-            aggregate: exp.Expression | None = {
-                "order_count": exp.Count(this=exp.Star()),
-                "orders": exp.Count(this=exp.Star()),
-                "spent": _zero_if_null(self.target.to_double(exp.Sum(this=total))),
-                "total_spent": _zero_if_null(self.target.to_double(exp.Sum(this=total.copy()))),
-                "average_order_value": self.target.to_double(exp.Avg(this=total)),
-                "first_order_date": exp.Min(this=when.copy()),
-                "last_order_date": exp.Max(this=when.copy()),
-                "purchased": None,
-            }[kind]
+            aggregate: exp.Expression | None = None  # `purchased`: existence
+            if kind in ("order_count", "orders"):
+                aggregate = exp.Count(this=exp.Star())
+            elif kind in ("spent", "total_spent"):
+                aggregate = _zero_if_null(self.target.to_double(exp.Sum(this=total)))
+            elif kind == "average_order_value":
+                aggregate = self.target.to_double(exp.Avg(this=total))
+            elif kind in ("first_order_date", "last_order_date"):
+                aggregate = (exp.Min if kind == "first_order_date" else exp.Max)(this=when.copy())
             return Facts(self.src("orders", a), self.col("orders", a, "customer_id"), filters, aggregate,
                          self.indexed("orders"))
         if kind in ("refund_count", "refunds"):
