@@ -140,7 +140,7 @@ class Facts:
     customer: exp.Column
     filters: list[exp.Expression]
     aggregate: exp.Expression | None  # None for boolean measures (existence)
-    indexed: bool = False  # whether the source table has an index led by the customer id (`Table.indexed`)
+    table: str | None = None  # the logical fact table (None for a segment's members)
 
     def select(self, *columns: exp.Expression) -> exp.Select:
         query = _select(*columns, source=self.source)
@@ -289,7 +289,7 @@ class QueryBuilder:
             assert facts.aggregate is not None
             grouped = facts.select(exp.alias_(facts.customer.copy(), "customer_id", quoted=True),
                                    exp.alias_(facts.aggregate, "value", quoted=True))
-            grouped = self.restrict(grouped, facts.customer)
+            grouped = self.restrict(grouped, facts)
             grouped = _group(grouped, facts.customer.copy())
             on = exp.EQ(this=column(alias, "customer_id"), expression=self.customer())
             query.append("joins", exp.Join(this=exp.Subquery(this=grouped, alias=exp.TableAlias(this=ident(alias))),
@@ -435,7 +435,7 @@ class QueryBuilder:
                 return False
         return True
 
-    def restrict(self, query: exp.Select, customer: exp.Column) -> exp.Select:
+    def restrict(self, query: exp.Select, facts: Facts) -> exp.Select:
         """`query` over facts, joined to the contacts that pass the conditions in `self.pushed`.
 
         An AND's conditions on the contact's fields are copied into the subqueries of its other operands:
@@ -443,7 +443,7 @@ class QueryBuilder:
         the semi-join throws most groups away. Exact, because the copy only removes contacts that the
         enclosing AND rejects anyway.
         """
-        if not self.pushed or not self.target.COPY_FIELD_CONDITIONS:
+        if not self.pushed or facts.table not in self.target.COPY_FIELD_CONDITIONS:
             return query
         alias = self.alias("p")
         pushed, row = self.pushed, self.row
@@ -454,7 +454,7 @@ class QueryBuilder:
             self.pushed, self.row = pushed, row
         # WHERE keeps a row only where every test is TRUE: a NULL test drops it, as the outer query does.
         admitted = balanced(exp.And, [t.expr for t in tests])
-        on = exp.EQ(this=self.col("customers", alias, "customer_id"), expression=customer.copy())
+        on = exp.EQ(this=self.col("customers", alias, "customer_id"), expression=facts.customer.copy())
         # A Join node built here: `Select.join` would parse its join type from text on every call.
         query.append("joins", exp.Join(this=self.src("customers", alias), kind="INNER", on=on))
         return _where(query, admitted)
@@ -509,7 +509,7 @@ class QueryBuilder:
         else:
             test = exp.Not(this=exp.Is(this=tag, expression=exp.null()))
         facts = Facts(self.src("customer_tags", alias), self.col("customer_tags", alias, "customer_id"), [test], None,
-                      self.indexed("customer_tags"))
+                      "customer_tags")
         return self.exists(facts, None, negated, restrict=False)  # tags are few per contact
 
     def semi_join(self, node: typed.Condition, measure: typed.Measure, negated: bool) -> Sql:
@@ -590,11 +590,12 @@ class QueryBuilder:
         against 250 s).
         """
         absence = self.absences or self.target.ANTI_JOIN_BY_LOOKUP
-        if having is None and facts.indexed and (absence if negated else self.lookups):
+        indexed = facts.table is not None and self.indexed(facts.table)
+        if having is None and indexed and (absence if negated else self.lookups):
             return self.correlated_exists(facts, negated)
         members = facts.select(facts.customer.copy())
         if restrict:
-            members = self.restrict(members, facts.customer)
+            members = self.restrict(members, facts)
         if having is not None or (negated and self.target.GROUP_ANTI_JOIN_SET):
             members = _group(members, facts.customer.copy())
         if having is not None:
@@ -730,12 +731,12 @@ class QueryBuilder:
             elif kind in ("first_order_date", "last_order_date"):
                 aggregate = (exp.Min if kind == "first_order_date" else exp.Max)(this=when.copy())
             return Facts(self.src("orders", a), self.col("orders", a, "customer_id"), filters, aggregate,
-                         self.indexed("orders"))
+                         "orders")
         if kind in ("refund_count", "refunds"):
             a = self.alias(alias_stem + "r")
             filters = self.window(self.col("refunds", a, "created_at"), m)
             return Facts(self.src("refunds", a), self.col("refunds", a, "customer_id"), filters,
-                         exp.Count(this=exp.Star()), self.indexed("refunds"))
+                         exp.Count(this=exp.Star()), "refunds")
         if kind in ("events", "engagement", "last_open_date", "last_click_date"):
             return self.events(m, alias_stem)
         if kind == "in_list":
@@ -746,7 +747,7 @@ class QueryBuilder:
             filters = [exp.LTE(this=self.col("list_members", a, "added_at"), expression=self.clock.now(m.span)),
                        in_query(self.col("list_members", a, "list_id"), named)]
             return Facts(self.src("list_members", a), self.col("list_members", a, "customer_id"), filters, None,
-                         self.indexed("list_members"))
+                         "list_members")
         raise UnsupportedDialect(f"the compiler does not know the measure `{kind}`", m.span)
 
     def window(self, when: exp.Column, m: typed.Measure) -> list[exp.Expression]:
@@ -798,7 +799,7 @@ class QueryBuilder:
                                           expression=self.binder.constant(self.schema.campaign_kinds[campaign_kind]))))
             filters.append(in_query(self.col("events", a, "campaign_id"), named))
         return Facts(self.src("events", a), self.col("events", a, "customer_id"), filters, aggregate,
-                     self.indexed("events"))
+                     "events")
 
     # ------------------------------------------------------------------------------------ analysis
 
