@@ -574,6 +574,24 @@ def test_division_by_zero_is_missing(engine: str) -> None:
         assert sorted(r[0] for r in connection.execute(compiled.sql).fetchall()) == expected, rule
 
 
+@pytest.mark.parametrize("engine", ["duckdb", "sqlite"])
+def test_counts_against_huge_bounds_run(engine: str) -> None:
+    """SQLite looks `opens(6mo) >= k` up as `OFFSET k-1`, which no engine takes past 64 bits: such bounds
+    keep the comparison of the count, and every contact has fewer opens than that."""
+    connection: Any = duckdb.connect() if engine == "duckdb" else sqlite3.connect(":memory:")
+    tables = testdata.generate(seed=5, contacts=30)
+    (testdata.load_duckdb if engine == "duckdb" else testdata.load_sqlite)(connection, tables)
+    everyone = sorted(c["customer_id"] for c in tables["customers"])
+    for bound in ("9223372036854775807", "99999999999999999999999"):
+        for rule, expected in [(f"email is set and opens(6mo) >= {bound}", []),
+                               (f"email is set and opens(6mo) < {bound}", None)]:
+            compiled = compile(rule, dialect=engine, as_of=AS_OF)
+            got = sorted(r[0] for r in connection.execute(compiled.sql).fetchall())
+            want = expected if expected is not None else \
+                sorted(c["customer_id"] for c in tables["customers"] if c.get("email") is not None)
+            assert got == want and set(got) <= set(everyone), (rule, compiled.sql)
+
+
 # -------------------------------------------------------------------------------------------- references
 
 def test_in_segment_is_inlined() -> None:

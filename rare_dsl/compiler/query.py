@@ -833,6 +833,7 @@ _FACT_TABLES = {**dict.fromkeys(_ORDER_MEASURES, "orders"), "refund_count": "ref
 # fewer orders than email events.
 _TABLE_SIZE_RANK = {"refunds": 0, "list_members": 1, "orders": 2, "events": 3}
 _LAST_DATES = frozenset({"last_order_date", "last_open_date", "last_click_date"})
+_LARGEST_OFFSET = 2**62
 _COUNTS = frozenset({"order_count", "orders", "refund_count", "refunds", "events"})
 
 
@@ -861,7 +862,8 @@ def _count_threshold(node: typed.Condition, measure: typed.Measure) -> tuple[int
     op, bound = found
     # Counts are whole numbers: `> 2.5` and `>= 3` are both "at least 3".
     at_least = math.ceil(bound) if op in (">=", "<") else math.floor(bound) + 1
-    return (at_least, op in (">=", ">")) if at_least >= 1 else None
+    # An OFFSET past 64 bits is an error on every engine: such a bound keeps the comparison of the count.
+    return (at_least, op in (">=", ">")) if 1 <= at_least <= _LARGEST_OFFSET else None
 
 
 def _any_fact(node: typed.Condition, measure: typed.Measure) -> bool | None:
