@@ -153,6 +153,20 @@ def test_sqlite_drives_an_and_of_measures_from_the_smallest_facts() -> None:
     assert "OFFSET" not in sql("orders() >= 2", "sqlite")
 
 
+def test_duckdb_reads_the_events_of_an_and_once() -> None:
+    """`opens(6mo) >= 2 and clicks(6mo) >= 1 and last_open_date within 30d`: one grouped pass over the
+    events, each condition counting its own rows, the WHERE bounded by type and time."""
+    rule = "opens(6mo) >= 2 and clicks(6mo) >= 1 and last_open_date within 30d and orders() >= 1"
+    text = sql(rule)
+    assert text.count('FROM "events"') == 1 and text.count('FROM "orders"') == 1
+    assert '"e1"."type" IN (\'open\', \'click\')' in text
+    assert "COUNT(CASE WHEN" in text and "MAX(" not in text
+    # ORs, placeholders (the filters are printed twice) and the other engines keep one set per condition.
+    assert sql(rule.replace(" and ", " or ")).count('FROM "events"') == 3
+    assert compile(rule, dialect="duckdb", as_of=AS_OF, parameterized=True).sql.count('FROM "events"') == 3
+    assert "CASE WHEN" not in sql(rule, "postgres")
+
+
 def test_postgres_reads_per_contact_from_three_conditions_on_facts() -> None:
     two = 'country = "France" and opens(6mo) >= 3 and clicks(6mo) >= 1'
     three = two + " and spent(1y) > 100"

@@ -275,6 +275,12 @@ class Target:
     # `refunders_big_baskets` in bench/queries.py.
     LOOKUPS_AFTER_FACTS: ClassVar[bool] = False
 
+    # Whether the conditions of one AND that are sets on the same fact table (`opens(6mo) >= 2`,
+    # `clicks(6mo) >= 1`) are one grouped set, each reading its own rows with CASE (`QueryBuilder.one_pass`):
+    # one scan of the events instead of one per condition. DuckDB: `ten_clauses` 0.7 of the time at 1M
+    # contacts. ORs stay apart: `spent_or_december` lost 1.1 times on DuckDB, 1.5 on PostgreSQL.
+    MERGE_FACT_SETS: ClassVar[bool] = False
+
     # Dialects whose placeholders the compiler cannot print (none today: ClickHouse's typed `{name:Type}` are
     # printed by its class).
     PLACEHOLDERS_REFUSED: ClassVar[frozenset[str]] = frozenset()
@@ -460,6 +466,7 @@ class DuckDB(Postgres):
 
     verified = True
     COPY_FIELD_CONDITIONS = frozenset({"orders", "refunds", "events", "list_members"})
+    MERGE_FACT_SETS = True
 
 
 class Spark(IntervalArithmetic):

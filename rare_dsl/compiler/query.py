@@ -354,10 +354,20 @@ class QueryBuilder:
                     # The set on the smallest facts first, then the others looked up for its members.
                     operands = [driver, *(part for part in operands if part is not driver)]
                     first = 1
+        # Not with placeholders: each condition's filters are printed twice (WHERE and CASE), and a value
+        # cannot be bound twice.
+        one_pass = (is_and and not self.lookups and not first and self.target.MERGE_FACT_SETS
+                    and not self.binder.parameterized)
+        groups = self.same_facts(operands) if one_pass else {}
+        merged = {id(part) for group in groups.values() for part, _ in group[1:]}
         try:
             parts = [self.condition(op, flipped) for op, flipped in operands[:first]]
             self.lookups = self.lookups or first > 0
-            parts += [self.condition(op, flipped) for op, flipped in operands[first:]]
+            for part in operands[first:]:
+                if id(part) in groups:
+                    parts.append(self.one_pass(groups[id(part)]))
+                elif id(part) not in merged:
+                    parts.append(self.condition(*part))
         finally:
             self.pushed, (self.lookups, self.absences) = saved, saved_lookups
         kind = exp.And if is_and else exp.Or
@@ -380,6 +390,60 @@ class QueryBuilder:
             else:
                 operands.append((op, flipped))
         return operands
+
+    def same_facts(self, operands: list[tuple[typed.Condition, bool]]
+                   ) -> dict[int, list[tuple[tuple[typed.Condition, bool], typed.Measure]]]:
+        """The operands of an AND that are sets of contacts with some facts (one measure, false without facts)
+        on a table shared with another such operand, grouped by table and keyed by the id of each group's
+        first operand (`one_pass`)."""
+        by_table: dict[str, list[tuple[tuple[typed.Condition, bool], typed.Measure]]] = {}
+        for part in operands:
+            op, flipped = part
+            measures = self.measures_in(op)
+            if len(measures) != 1 or self.has_row_values(op) or measures[0].stored_column is not None:
+                continue
+            measure = measures[0]
+            if measure.measure in _BOOLEAN_MEASURES or _ZeroFold(measure).condition(op) != flipped:
+                continue
+            by_table.setdefault(_FACT_TABLES[measure.measure], []).append((part, measure))
+        return {id(group[0][0]): group for group in by_table.values() if len(group) > 1}
+
+    def one_pass(self, leaves: list[tuple[tuple[typed.Condition, bool], typed.Measure]]) -> Sql:
+        """AND-ed conditions on the same fact table as one grouped set: its rows are those of any of them,
+        and each condition reads its measure over its own rows only (`COUNT(CASE WHEN filters THEN 1 END)`,
+        with the filters that not all of them share) in the HAVING. Exact, because each condition is false
+        for a contact without its facts, whose group then has no such rows. A last date within a window asks
+        for a fact in the window, so that the rows read are the window's, not every open ever."""
+        read: list[tuple[typed.Condition, bool, typed.Measure, Facts, bool]] = []
+        for (op, flipped), measure in leaves:
+            facts = self.facts(measure)
+            assert facts.aggregate is not None
+            if read:  # the same table under the first condition's alias
+                for node in (*facts.filters, facts.aggregate):
+                    _rename(node, facts.customer.table, read[0][3].customer.table)
+            within = isinstance(op, typed.Within) and op.value is measure and measure.measure in _LAST_DATES
+            if isinstance(op, typed.Within) and within:
+                # The facts end at the as-of instant: the last one is in the window exactly when some is.
+                assert isinstance(facts.aggregate, exp.Max)
+                facts.filters.append(exp.GT(this=facts.aggregate.this.copy(),
+                                            expression=self.clock.minus(op.window, op.span)))
+            read.append((op, flipped, measure, facts, within))
+        where, rests = _any_of([facts.filters for *_, facts, _ in read])
+        tests: list[exp.Expression] = []
+        for (op, flipped, measure, facts, within), rest in zip(read, rests, strict=True):
+            when = balanced(exp.And, [f.copy() for f in rest]) if rest else None
+            aggregate = exp.Count(this=exp.Star()) if within else facts.aggregate
+            assert aggregate is not None
+            if when is not None:
+                aggregate = _only_when(aggregate, when)
+            if within:
+                tests.append(exp.GTE(this=aggregate, expression=exp.Literal.number(1)))
+                continue
+            positive = self.predicate_over(op, aggregate, measure)
+            tests.append(self.negate(positive.expr, positive.nullable) if flipped else positive.expr)
+        first = read[0][3]
+        return self.exists(Facts(first.source, first.customer, where, None, first.table),
+                           balanced(exp.And, tests), False)
 
     def driver(self, operands: list[tuple[typed.Condition, bool]]) -> tuple[typed.Condition, bool] | None:
         """The operand of an AND without field conditions whose contacts the others are looked up for: the
@@ -881,6 +945,54 @@ def _any_fact(node: typed.Condition, measure: typed.Measure) -> bool | None:
     if op == "=":
         return False if bound < 1 else None
     return low if low == high else None
+
+
+def _rename(node: exp.Expression, old: str, new: str) -> None:
+    """Point the columns of table alias `old` in `node` at `new`."""
+    for found in node.find_all(exp.Column):
+        if found.table == old:
+            found.set("table", ident(new))
+
+
+def _any_of(alternatives: list[list[exp.Expression]]) -> tuple[list[exp.Expression], list[list[exp.Expression]]]:
+    """The WHERE of rows passing any of several lists of AND-ed filters, and what is left of each list once
+    the filters every list shares are in that WHERE. The WHERE also states the bounds the lists imply, so
+    that the engine skips the blocks none of them reads: `type IN (...)` when each list tests one type, and
+    `t > LEAST(...)` when each has a lower bound on `t`."""
+    texts = [{f.sql(): f for f in filters} for filters in alternatives]
+    shared = {key for key in texts[0] if all(key in other for other in texts[1:])}
+    common = [f for key, f in texts[0].items() if key in shared]
+    rests = [[f for key, f in text.items() if key not in shared] for text in texts]
+    if not all(rests):  # some list has no filter of its own: every row the shared filters keep
+        return common, rests
+    implied: list[exp.Expression] = []
+    for kind in (exp.EQ, exp.GT):
+        found = [next((f for f in rest if isinstance(f, kind) and isinstance(f.this, exp.Column)), None)
+                 for rest in rests]
+        if any(f is None for f in found) or len({f.this.sql() for f in found if f is not None}) != 1:
+            continue
+        column = found[0].this  # type: ignore[union-attr]
+        bounds = list({f.expression.sql(): f.expression for f in found if f is not None}.values())
+        if kind is exp.EQ and all(isinstance(b, exp.Literal) for b in bounds):
+            implied.append(exp.In(this=column.copy(), expressions=[b.copy() for b in bounds]))
+        elif kind is exp.GT:
+            lowest = bounds[0].copy() if len(bounds) == 1 else \
+                exp.Least(this=bounds[0].copy(), expressions=[b.copy() for b in bounds[1:]])
+            implied.append(exp.GT(this=column.copy(), expression=lowest))
+    choice = balanced(exp.Or, [balanced(exp.And, rest) for rest in rests])
+    return [*common, *implied, choice], rests
+
+
+def _only_when(aggregate: exp.Expression, when: exp.Expression) -> exp.Expression:
+    """`aggregate` over the rows where `when` holds: its aggregate function's argument becomes
+    `CASE WHEN when THEN argument END` (portable where `FILTER (WHERE ...)` is not)."""
+    function = aggregate.find(exp.AggFunc)
+    assert function is not None
+    argument = function.this
+    if argument is None or isinstance(argument, exp.Star):
+        argument = exp.Literal.number(1)
+    function.set("this", exp.Case(ifs=[exp.If(this=when, true=argument)]))
+    return aggregate
 
 
 def _never_missing(node: typed.Node) -> bool:

@@ -223,17 +223,7 @@ WHERE
           "o1"."customer_id"
         HAVING
           MAX("o1"."created_at") >= CAST('2025-12-01 00:00:00' AS TIMESTAMP)
-      )
-      AND "c"."customer_id" IN (
-        SELECT
-          "o2"."customer_id"
-        FROM "orders" AS "o2"
-        WHERE
-          "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-        GROUP BY
-          "o2"."customer_id"
-        HAVING
-          MAX("o2"."created_at") < CAST('2026-01-01 00:00:00' AS TIMESTAMP)
+          AND MAX("o1"."created_at") < CAST('2026-01-01 00:00:00' AS TIMESTAMP)
       )
     )
   );
