@@ -277,7 +277,7 @@ class Target:
 
     # Whether the conditions of one AND that are sets on the same fact table (`opens(6mo) >= 2`,
     # `clicks(6mo) >= 1`) are one grouped set, each reading its own rows with CASE (`QueryBuilder.one_pass`):
-    # one scan of the events instead of one per condition. DuckDB: `ten_clauses` 0.7 of the time at 1M
+    # one scan of the events instead of one per condition. DuckDB: `ten_clauses` 0.6 of the time at 1M
     # contacts. ORs stay apart: `spent_or_december` lost 1.1 times on DuckDB, 1.5 on PostgreSQL.
     MERGE_FACT_SETS: ClassVar[bool] = False
 
