@@ -421,7 +421,8 @@ class QueryBuilder:
             if read:  # the same table under the first condition's alias
                 for node in (*facts.filters, facts.aggregate):
                     _rename(node, facts.customer.table, read[0][3].customer.table)
-            within = isinstance(op, typed.Within) and op.value is measure and measure.measure in _LAST_DATES
+            within = (isinstance(op, typed.Within) and not flipped and op.value is measure
+                      and measure.measure in _LAST_DATES)
             if isinstance(op, typed.Within) and within:
                 # The facts end at the as-of instant: the last one is in the window exactly when some is.
                 assert isinstance(facts.aggregate, exp.Max)
