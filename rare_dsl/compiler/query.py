@@ -416,18 +416,12 @@ class QueryBuilder:
         for a fact in the window, so that the rows read are the window's, not every open ever."""
         read: list[tuple[typed.Condition, bool, typed.Measure, Facts, bool]] = []
         for (op, flipped), measure in leaves:
-            facts = self.facts(measure)
+            within = not flipped and _last_date_within(op, measure)
+            facts = self.facts_in_window(measure, op) if within else self.facts(measure)
             assert facts.aggregate is not None
             if read:  # the same table under the first condition's alias
                 for node in (*facts.filters, facts.aggregate):
                     _rename(node, facts.customer.table, read[0][3].customer.table)
-            within = (isinstance(op, typed.Within) and not flipped and op.value is measure
-                      and measure.measure in _LAST_DATES)
-            if isinstance(op, typed.Within) and within:
-                # The facts end at the as-of instant: the last one is in the window exactly when some is.
-                assert isinstance(facts.aggregate, exp.Max)
-                facts.filters.append(exp.GT(this=facts.aggregate.this.copy(),
-                                            expression=self.clock.minus(op.window, op.span)))
             read.append((op, flipped, measure, facts, within))
         where, rests = _any_of([facts.filters for *_, facts, _ in read])
         tests: list[exp.Expression] = []
@@ -618,13 +612,9 @@ class QueryBuilder:
         if sum(isinstance(sub, typed.Measure) for sub in typed.walk(node)) > 1:
             return None  # `first_order_date = first_order_date`: the lookup would be printed twice
         if isinstance(node, typed.Within):
-            if node.value is not measure or measure.measure not in _LAST_DATES:
+            if not _last_date_within(node, measure):
                 return None
-            # The facts end at the as-of instant, so the last one is inside the window exactly when some is.
-            facts = self.facts(measure)
-            assert isinstance(facts.aggregate, exp.Max)
-            start = exp.GT(this=facts.aggregate.this.copy(), expression=self.clock.minus(node.window, node.span))
-            return self.correlated_exists(replace(facts, filters=[*facts.filters, start]), negated)
+            return self.correlated_exists(self.facts_in_window(measure, node), negated)
         # The measure's value is built where the leaf reads it (`measure_sql`), and only if it does.
         result = self.predicate(node)
         return Sql(self.negate(result.expr, result.nullable), False) if negated else result
@@ -815,6 +805,16 @@ class QueryBuilder:
                          "list_members")
         raise UnsupportedDialect(f"the compiler does not know the measure `{kind}`", m.span)
 
+    def facts_in_window(self, measure: typed.Measure, node: typed.Condition) -> Facts:
+        """The facts of a last date (`MAX`) that fall in the window of `node` (`last_open_date within 30d`).
+        The facts end at the as-of instant, so the last one is inside the window exactly when some fact is:
+        whether there are such facts answers the condition."""
+        assert isinstance(node, typed.Within)
+        facts = self.facts(measure)
+        assert isinstance(facts.aggregate, exp.Max)
+        start = exp.GT(this=facts.aggregate.this.copy(), expression=self.clock.minus(node.window, node.span))
+        return replace(facts, filters=[*facts.filters, start])
+
     def window(self, when: exp.Column, m: typed.Measure) -> list[exp.Expression]:
         """Facts of `m` up to the as-of instant, and after the window's start when it has a window."""
         filters: list[exp.Expression] = [exp.LTE(this=when, expression=self.clock.now(m.span))]
@@ -994,6 +994,11 @@ def _only_when(aggregate: exp.Expression, when: exp.Expression) -> exp.Expressio
         argument = exp.Literal.number(1)
     function.set("this", exp.Case(ifs=[exp.If(this=when, true=argument)]))
     return aggregate
+
+
+def _last_date_within(node: typed.Condition, measure: typed.Measure) -> bool:
+    """Whether `node` is `last_... within window` of `measure` itself (see `QueryBuilder.facts_in_window`)."""
+    return isinstance(node, typed.Within) and node.value is measure and measure.measure in _LAST_DATES
 
 
 def _never_missing(node: typed.Node) -> bool:
