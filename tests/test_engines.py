@@ -172,6 +172,9 @@ TRAPS = [
     # Text ordering by code point, missing values last in both directions.
     "order by first_name asc limit 30", "order by country desc, city asc limit 40",
     "order by average_order_value desc limit 25", "order by last_open_date asc limit 25",
+    # Division by an aggregate inside HAVING (MariaDB misreads NULLIF(COUNT(*), 0) there), and by zero.
+    "-250.25 = -(250.25 / order_count)", "total_spent / (order_count - order_count) is set",
+    "not (orders() / (orders() - 1) > 0.5)",
 ]
 
 

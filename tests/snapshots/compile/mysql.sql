@@ -198,7 +198,9 @@ LEFT JOIN (
   ON `m4`.`customer_id` = `c`.`customer_id`
 WHERE
   (
-    CAST(COALESCE(`m1`.`value`, 0) AS DOUBLE) / NULLIF(COALESCE(`m2`.`value`, 0), 0) >= 0.2
+    CAST(COALESCE(`m1`.`value`, 0) AS DOUBLE) / (
+      COALESCE(`m2`.`value`, 0)
+    ) >= 0.2
     AND COALESCE(`m3`.`value`, 0) - 10 * COALESCE(`m4`.`value`, 0) > 100
   );
 
