@@ -69,6 +69,12 @@ SHAPES = [
                                  'LOWER("t1"."tag") = LOWER(\'vip\')'], ["NOT IN"]),
     ("last_order_date < 90d ago", ["HAVING MAX(\"o1\".\"created_at\") < CAST('2026-06-02 10:00:00' AS TIMESTAMP)"],
      ["JOIN"]),
+    # A last date after an instant is after it when some fact is: the facts of the window, no grouping.
+    ("last_click_date within 30d", ["\"e1\".\"occurred_at\" > CAST('2026-08-01 10:00:00' AS TIMESTAMP)"],
+     ["GROUP BY", "MAX("]),
+    ("not first_order_date < 2026-01-01", ['NOT EXISTS(SELECT 1 FROM (SELECT "o1"."customer_id"',
+                                           "\"o1\".\"created_at\" < CAST('2026-01-01 00:00:00' AS TIMESTAMP)"],
+     ["GROUP BY", "MIN("]),
     ("opens(6mo) > 2 * 3", ["HAVING COUNT(*) > 2 * 3"], ["JOIN"]),
     ("clicks(6mo) / opens(6mo) >= 0.2", ["LEFT JOIN (SELECT", 'NULLIF(COALESCE("m2"."value", 0), 0)',
                                          'CAST(COALESCE("m1"."value", 0) AS DOUBLE)'], ["EXISTS"]),
@@ -175,6 +181,37 @@ def test_postgres_reads_per_contact_from_three_conditions_on_facts() -> None:
     assert "GROUP BY" not in text and "LIMIT 1 OFFSET 2" in text and '"c"."customer_id" IN' not in text
 
 
+def test_postgres_reads_a_date_bound_as_facts_on_either_side() -> None:
+    """After a field, `last_order_date < 90d ago` is "an order before the bound and none from it on", two
+    plain subqueries PostgreSQL's planner makes a semi-join and an anti-join; alone, under an OR, or when
+    its complement would be an OR of the two, the date keeps its grouped set."""
+    text = sql('quality = "vip" and last_order_date < 90d ago', "postgres")
+    bound = "CAST('2026-06-02 10:00:00' AS TIMESTAMP)"
+    assert f'AND "o1"."created_at" < {bound}) AND NOT EXISTS(SELECT 1 FROM "orders" AS "o2"' in text
+    assert f'AND NOT ("o2"."created_at" < {bound})' in text and "GROUP BY" not in text
+    # A last date after a bound needs one fact after it; a first date after it, also none before.
+    assert sql('quality = "vip" and not last_open_date > 30d ago', "postgres").count("EXISTS(") == 1
+    first = sql('quality = "vip" and first_order_date within 30d', "postgres")
+    assert first.count("EXISTS(") == 2 and "NOT EXISTS(" in first and "MIN(" not in first
+    for rule in ("last_order_date < 90d ago", 'quality = "vip" or last_order_date < 90d ago',
+                 'quality = "vip" and not last_order_date < 90d ago'):
+        assert "GROUP BY" in sql(rule, "postgres"), rule
+    assert "GROUP BY" in sql('quality = "vip" and last_order_date < 90d ago', "duckdb")
+
+
+def test_postgres_drives_from_a_set_on_small_facts() -> None:
+    """An AND starting from a list's members (few rows) is a plain semi-join with the tags searched per
+    member; from the openers of 90 days (many) it stays a filter with a grouped anti-join set."""
+    text = sql('in_list("Popup leads") and not tags contains "newsletter"', "postgres")
+    assert text.startswith('SELECT "c"."customer_id" FROM "customers" AS "c" WHERE ("c"."customer_id" IN (SELECT')
+    assert 'NOT EXISTS(SELECT 1 FROM "customer_tags" AS "t3" WHERE "t3"."customer_id" = "c"."customer_id"' in text
+    text = sql("opens(90d) >= 1 and not purchased(within: 1y)", "postgres")
+    assert text.count("COALESCE(") == 1 and 'NOT EXISTS(SELECT 1 FROM (SELECT "o2"' in text
+    # Under an OR the planner makes no semi-join of it: the set stays a filter.
+    text = sql('quality = "vip" or (in_list("Popup leads") and not tags contains "newsletter")', "postgres")
+    assert 'COALESCE("c"."customer_id" IN (SELECT "lm' in text
+
+
 def test_lookups_need_an_index_the_schema_states(tmp_path: Any) -> None:
     """A table the user's schema file maps is taken as not indexed: a lookup per contact would scan it."""
     rule = 'country = "France" and orders() = 0 and opens(6mo) >= 3'
@@ -200,7 +237,7 @@ def test_query_shape(rule: str, present: list[str], absent: list[str]) -> None:
 
 @pytest.mark.parametrize("rule", [
     "opens(6mo) >= 3", "opens(6mo) < 3", "total_spent > 100 order by engagement() desc limit 5",
-    "clicks(6mo) / opens(6mo) >= 0.2", "average_order_value > order_count", "last_click_date within 30d",
+    "clicks(6mo) / opens(6mo) >= 0.2", "average_order_value > order_count", "last_click_date < 30d ago",
 ])
 @pytest.mark.parametrize("dialect", ["duckdb", "sqlite"])
 def test_no_unfiltered_aggregation(rule: str, dialect: str) -> None:

@@ -175,6 +175,14 @@ TRAPS = [
     # Division by an aggregate inside HAVING (MariaDB misreads NULLIF(COUNT(*), 0) there), and by zero.
     "-250.25 = -(250.25 / order_count)", "total_spent / (order_count - order_count) is set",
     "not (orders() / (orders() - 1) > 0.5)",
+    # MariaDB's AVG of money keeps 4 more decimals only: ties of this ratio came back in another order.
+    'email != "" order by (total_spent / average_order_value) asc', "average_order_value * order_count = total_spent",
+    # PostgreSQL reads a date bound after a field as facts on either side of it, and drives an AND from a
+    # list or from refunds with the absences searched per contact.
+    'status = "subscribed" and last_order_date < 90d ago', 'country = "France" and first_order_date > 1y ago',
+    'country = "France" and not last_open_date > 30d ago', 'status = "subscribed" and last_order_date = 2026-01-31',
+    'status = "subscribed" and first_order_date within 6mo and last_click_date <= 2026-02-01',
+    'in_list("Popup leads") and not tags contains "vip"', 'refunds(1y) >= 1 and not purchased(within: 30d)',
 ]
 
 

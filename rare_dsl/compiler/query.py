@@ -232,6 +232,11 @@ class QueryBuilder:
         # after fields: PostgreSQL anti-joins a grouped set faster than it searches the facts).
         self.lookups = False
         self.absences = False
+        # Whether the condition being compiled is a conjunct of the WHERE clause, under no OR: the planner
+        # sees its subqueries as semi-joins and anti-joins (`Target.DATE_BOUNDS_AS_EXISTS`,
+        # `Target.DRIVE_FROM_SET`); and whether it is the set such an AND starts from.
+        self.planned = True
+        self.driving = False
         self.source: Source | None = None  # of the rule being compiled, for diagnostics
 
     # ---------------------------------------------------------------------------------------- schema
@@ -338,7 +343,7 @@ class QueryBuilder:
         parser overflows at about 35 nested parentheses)."""
         is_and = isinstance(node, typed.And) != negated
         operands = self.flatten(node, negated)
-        saved, saved_lookups = self.pushed, (self.lookups, self.absences)
+        saved, saved_lookups, saved_planned = self.pushed, (self.lookups, self.absences), self.planned
         first = 0  # how many leading operands are compiled before lookups start
         if is_and:
             fields = [part for part in operands if self.row_only(part[0])]
@@ -354,6 +359,12 @@ class QueryBuilder:
                     # The set on the smallest facts first, then the others looked up for its members.
                     operands = [driver, *(part for part in operands if part is not driver)]
                     first = 1
+        else:
+            self.planned = False
+        # Only from the tables that hold few rows: a large set (the 28% of contacts who opened in 90 days)
+        # as a semi-join made PostgreSQL hash it in each parallel worker, 1.5 times slower than the filter.
+        drive = (first > 0 and self.planned and self.target.DRIVE_FROM_SET
+                 and _FACT_TABLES[self.measures_in(operands[0][0])[0].measure] in _SMALL_TABLES)
         # Not with placeholders: each condition's filters are printed twice (WHERE and CASE), and a value
         # cannot be bound twice.
         one_pass = (is_and and not self.lookups and not first and self.target.MERGE_FACT_SETS
@@ -361,15 +372,19 @@ class QueryBuilder:
         groups = self.same_facts(operands) if one_pass else {}
         merged = {id(part) for group in groups.values() for part, _ in group[1:]}
         try:
+            self.driving = drive
             parts = [self.condition(op, flipped) for op, flipped in operands[:first]]
+            self.driving = False
             self.lookups = self.lookups or first > 0
+            self.absences = self.absences or drive
             for part in operands[first:]:
                 if id(part) in groups:
                     parts.append(self.one_pass(groups[id(part)]))
                 elif id(part) not in merged:
                     parts.append(self.condition(*part))
         finally:
-            self.pushed, (self.lookups, self.absences) = saved, saved_lookups
+            self.pushed, (self.lookups, self.absences), self.planned = saved, saved_lookups, saved_planned
+            self.driving = False
         kind = exp.And if is_and else exp.Or
         # A part that is itself a junction is of the other kind and comes parenthesized.
         return Sql(exp.Paren(this=balanced(kind, [p.expr for p in parts])), any(p.nullable for p in parts))
@@ -412,12 +427,13 @@ class QueryBuilder:
         """AND-ed conditions on the same fact table as one grouped set: its rows are those of any of them,
         and each condition reads its measure over its own rows only (`COUNT(CASE WHEN filters THEN 1 END)`,
         with the filters that not all of them share) in the HAVING. Exact, because each condition is false
-        for a contact without its facts, whose group then has no such rows. A last date within a window asks
-        for a fact in the window, so that the rows read are the window's, not every open ever."""
+        for a contact without its facts, whose group then has no such rows. A date that one fact answers
+        (`last_open_date within 30d`, `_date_sides`) asks for such a fact, so that the rows read are the
+        window's, not every open ever."""
         read: list[tuple[typed.Condition, bool, typed.Measure, Facts, bool]] = []
         for (op, flipped), measure in leaves:
-            within = not flipped and _last_date_within(op, measure)
-            facts = self.facts_in_window(measure, op) if within else self.facts(measure)
+            within = not flipped and _date_sides(op, measure) == 1
+            facts = self.facts_passing(op, measure) if within else self.facts(measure)
             assert facts.aggregate is not None
             if read:  # the same table under the first condition's alias
                 for node in (*facts.filters, facts.aggregate):
@@ -583,6 +599,13 @@ class QueryBuilder:
             # `orders() >= 1`, `refunds(1y) = 0`: the leaf only asks whether the contact has such facts, so
             # the set needs no grouping (a plain semi-join, or anti-join, on the facts).
             return self.exists(self.facts(measure), None, true_at_zero)
+        sides = _date_sides(node, measure)
+        if sides == 1:
+            # `last_open_date within 30d`, `first_order_date < 2026-01-01`: whether some fact's own date
+            # passes, a plain semi-join (or anti-join) on the facts with no grouping.
+            return self.exists(self.facts_passing(node, measure), None, negated)
+        if sides == 2 and not negated and self.planned and self.pushed and self.target.DATE_BOUNDS_AS_EXISTS:
+            return self.date_bounds(node, measure)
         if self.looked_up(measure):
             found = self.lookup(node, measure, negated)
             if found is not None:
@@ -602,9 +625,9 @@ class QueryBuilder:
 
     def lookup(self, node: typed.Condition, measure: typed.Measure, negated: bool) -> Sql | None:
         """A one-measure leaf read per contact: `EXISTS (... LIMIT 1 OFFSET k-1)` for a count against a
-        constant (the index stops at the k-th fact), `EXISTS` of a fact in the window for a last date within
-        it, else the leaf over the correlated aggregate. None for a leaf that would print its measure twice
-        (a first date within a window, a measure named twice), which keeps the grouped form."""
+        constant (the index stops at the k-th fact), else the leaf over the correlated aggregate. None for a
+        leaf that would print its measure twice (a first date within a window, a measure named twice), which
+        keeps the grouped form."""
         threshold = _count_threshold(node, measure)
         if threshold is not None:
             at_least, wanted = threshold
@@ -612,12 +635,18 @@ class QueryBuilder:
         if sum(isinstance(sub, typed.Measure) for sub in typed.walk(node)) > 1:
             return None  # `first_order_date = first_order_date`: the lookup would be printed twice
         if isinstance(node, typed.Within):
-            if not _last_date_within(node, measure):
-                return None
-            return self.correlated_exists(self.facts_in_window(measure, node), negated)
+            return None  # a first date (a last date within a window is a semi-join): its value printed twice
         # The measure's value is built where the leaf reads it (`measure_sql`), and only if it does.
         result = self.predicate(node)
         return Sql(self.negate(result.expr, result.nullable), False) if negated else result
+
+    def date_bounds(self, node: typed.Condition, measure: typed.Measure) -> Sql:
+        """A date test that some fact must pass and none fail (`_date_sides` 2: `last_order_date < 90d
+        ago`) as two plain correlated subqueries, a semi-join and an anti-join to PostgreSQL's planner
+        (`Target.DATE_BOUNDS_AS_EXISTS`)."""
+        some = self.correlated_exists(self.facts_passing(node, measure), False)
+        none_fails = self.correlated_exists(self.facts_passing(node, measure, passing=False), True)
+        return Sql(exp.And(this=some.expr, expression=none_fails.expr), False)
 
     def correlated(self, facts: Facts, *columns: exp.Expression) -> exp.Select:
         """`SELECT columns FROM facts WHERE customer = c.customer_id AND filters`: one contact's facts."""
@@ -657,7 +686,7 @@ class QueryBuilder:
             members = _where(members, having, "having", exp.Having)
         if not negated:
             found = in_query(self.customer(), members)
-            if self.target.SEMI_JOIN_AS_FILTER:
+            if self.target.SEMI_JOIN_AS_FILTER and not (self.driving and having is None):
                 return Sql(self.target.is_true(found), False)
             # Nullable: a NULL customer id among the facts makes IN give NULL rather than FALSE.
             return Sql(found, True)
@@ -782,7 +811,7 @@ class QueryBuilder:
             elif kind in ("spent", "total_spent"):
                 aggregate = _zero_if_null(self.target.to_double(exp.Sum(this=total)))
             elif kind == "average_order_value":
-                aggregate = self.target.to_double(exp.Avg(this=total))
+                aggregate = self.target.average(total)
             elif kind in ("first_order_date", "last_order_date"):
                 aggregate = (exp.Min if kind == "first_order_date" else exp.Max)(this=when.copy())
             return Facts(self.src("orders", a), self.col("orders", a, "customer_id"), filters, aggregate,
@@ -805,15 +834,20 @@ class QueryBuilder:
                          "list_members")
         raise UnsupportedDialect(f"the compiler does not know the measure `{kind}`", m.span)
 
-    def facts_in_window(self, measure: typed.Measure, node: typed.Condition) -> Facts:
-        """The facts of a last date (`MAX`) that fall in the window of `node` (`last_open_date within 30d`).
-        The facts end at the as-of instant, so the last one is inside the window exactly when some fact is:
-        whether there are such facts answers the condition."""
-        assert isinstance(node, typed.Within)
+    def facts_passing(self, node: typed.Condition, measure: typed.Measure, passing: bool = True) -> Facts:
+        """The facts of a first or last date whose own date passes the test of `node` (or fails it), for a
+        test whose answer such facts decide (`_date_sides`). A window needs only its start, as the facts end
+        at the as-of instant; a fact without a date passes and fails nothing, as MIN and MAX skip it."""
         facts = self.facts(measure)
-        assert isinstance(facts.aggregate, exp.Max)
-        start = exp.GT(this=facts.aggregate.this.copy(), expression=self.clock.minus(node.window, node.span))
-        return replace(facts, filters=[*facts.filters, start])
+        assert isinstance(facts.aggregate, exp.Max | exp.Min)
+        when = facts.aggregate.this
+        if isinstance(node, typed.Within):
+            test: exp.Expression = exp.GT(this=when.copy(), expression=self.clock.minus(node.window, node.span))
+        else:
+            test = self.predicate_over(node, when, measure).expr
+        if not passing:
+            test = exp.Not(this=exp.Paren(this=test))
+        return replace(facts, filters=[*facts.filters, test])
 
     def window(self, when: exp.Column, m: typed.Measure) -> list[exp.Expression]:
         """Facts of `m` up to the as-of instant, and after the window's start when it has a window."""
@@ -897,7 +931,10 @@ _FACT_TABLES = {**dict.fromkeys(_ORDER_MEASURES, "orders"), "refund_count": "ref
 # Fact tables from the one that usually holds the fewest rows: a shop has fewer refunds than orders, and
 # fewer orders than email events.
 _TABLE_SIZE_RANK = {"refunds": 0, "list_members": 1, "orders": 2, "events": 3}
+_SMALL_TABLES = frozenset({"refunds", "list_members"})
 _LAST_DATES = frozenset({"last_order_date", "last_open_date", "last_click_date"})
+_FIRST_DATES = frozenset({"first_order_date"})
+_DATES = _LAST_DATES | _FIRST_DATES
 _LARGEST_OFFSET = 2**62
 _COUNTS = frozenset({"order_count", "orders", "refund_count", "refunds", "events"})
 
@@ -996,9 +1033,23 @@ def _only_when(aggregate: exp.Expression, when: exp.Expression) -> exp.Expressio
     return aggregate
 
 
-def _last_date_within(node: typed.Condition, measure: typed.Measure) -> bool:
-    """Whether `node` is `last_... within window` of `measure` itself (see `QueryBuilder.facts_in_window`)."""
-    return isinstance(node, typed.Within) and node.value is measure and measure.measure in _LAST_DATES
+def _date_sides(node: typed.Condition, measure: typed.Measure) -> int | None:
+    """How a leaf testing a first or last date against constants reads as facts passing its test: 1 when
+    some fact passing it answers it (a last date passes a test every later instant passes: `>`, `>=`,
+    `within`, as the facts end at the as-of instant; a first date one every earlier instant passes), 2
+    when also no fact may fail it (a last date before an instant, a first date after one); None for other
+    leaves (`=` and `between` are neither, a measure named twice)."""
+    if measure.measure not in _DATES or sum(isinstance(sub, typed.Measure) for sub in typed.walk(node)) > 1:
+        return None
+    later: bool | None = None
+    match node:
+        case typed.Within(value=value) if value is measure:
+            later = True
+        case typed.Compare(op=op, left=left, right=right) if op != "=":
+            later = op in (">", ">=") if left is measure else op in ("<", "<=") if right is measure else None
+    if later is None:
+        return None
+    return 1 if later == (measure.measure in _LAST_DATES) else 2
 
 
 def _never_missing(node: typed.Node) -> bool:

@@ -221,10 +221,7 @@ WHERE
         FROM `orders` AS `o1`
         WHERE
           `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
-        GROUP BY
-          `o1`.`customer_id`
-        HAVING
-          MAX(`o1`.`created_at`) >= CAST('2025-12-01 00:00:00' AS DATETIME)
+          AND `o1`.`created_at` >= CAST('2025-12-01 00:00:00' AS DATETIME)
       )
       AND `c`.`customer_id` IN (
         SELECT
@@ -252,13 +249,9 @@ WHERE
       FROM `events` AS `e1`
       WHERE
         `e1`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
-        AND `e1`.`type` = 'open'
-      GROUP BY
-        `e1`.`customer_id`
-      HAVING
-        (
-          MAX(`e1`.`occurred_at`) > CAST('2026-08-30 22:00:00' AS DATETIME)
-          AND MAX(`e1`.`occurred_at`) <= CAST('2026-08-31 10:00:00' AS DATETIME)
+        AND (
+          `e1`.`type` = 'open'
+          AND `e1`.`occurred_at` > CAST('2026-08-30 22:00:00' AS DATETIME)
         )
     )
     AND `c`.`customer_id` IN (

@@ -225,10 +225,7 @@ WHERE
           FROM "orders" AS "o1"
           WHERE
             "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-          GROUP BY
-            "o1"."customer_id"
-          HAVING
-            MAX("o1"."created_at") >= CAST('2025-12-01 00:00:00' AS TIMESTAMP)
+            AND "o1"."created_at" >= CAST('2025-12-01 00:00:00' AS TIMESTAMP)
         ),
         FALSE
       )
@@ -355,44 +352,34 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
-    COALESCE(
-      "c"."customer_id" IN (
-        SELECT
-          "lm1"."customer_id"
-        FROM "list_members" AS "lm1"
-        WHERE
-          "lm1"."added_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-          AND "lm1"."list_id" IN (
-            SELECT
-              "l2"."list_id"
-            FROM "lists" AS "l2"
-            WHERE
-              "l2"."name" = 'Popup leads'
-          )
-      ),
-      FALSE
+    "c"."customer_id" IN (
+      SELECT
+        "lm1"."customer_id"
+      FROM "list_members" AS "lm1"
+      WHERE
+        "lm1"."added_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        AND "lm1"."list_id" IN (
+          SELECT
+            "l2"."list_id"
+          FROM "lists" AS "l2"
+          WHERE
+            "l2"."name" = 'Popup leads'
+        )
     )
     AND NOT EXISTS(
       SELECT
         1
-      FROM (
-        SELECT
-          "lm3"."customer_id"
-        FROM "list_members" AS "lm3"
-        WHERE
-          "lm3"."added_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-          AND "lm3"."list_id" IN (
-            SELECT
-              "l4"."list_id"
-            FROM "lists" AS "l4"
-            WHERE
-              "l4"."name" = 'Do not email'
-          )
-        GROUP BY
-          "lm3"."customer_id"
-      ) AS "x5"
+      FROM "list_members" AS "lm3"
       WHERE
-        "x5"."customer_id" = "c"."customer_id"
+        "lm3"."customer_id" = "c"."customer_id"
+        AND "lm3"."added_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        AND "lm3"."list_id" IN (
+          SELECT
+            "l4"."list_id"
+          FROM "lists" AS "l4"
+          WHERE
+            "l4"."name" = 'Do not email'
+        )
     )
   );
 

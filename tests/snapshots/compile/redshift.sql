@@ -219,10 +219,7 @@ WHERE
         FROM "orders" AS "o1"
         WHERE
           "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-        GROUP BY
-          "o1"."customer_id"
-        HAVING
-          MAX("o1"."created_at") >= CAST('2025-12-01 00:00:00' AS TIMESTAMP)
+          AND "o1"."created_at" >= CAST('2025-12-01 00:00:00' AS TIMESTAMP)
       )
       AND "c"."customer_id" IN (
         SELECT
@@ -250,13 +247,9 @@ WHERE
       FROM "events" AS "e1"
       WHERE
         "e1"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-        AND "e1"."type" = 'open'
-      GROUP BY
-        "e1"."customer_id"
-      HAVING
-        (
-          MAX("e1"."occurred_at") > CAST('2026-08-30 22:00:00' AS TIMESTAMP)
-          AND MAX("e1"."occurred_at") <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        AND (
+          "e1"."type" = 'open'
+          AND "e1"."occurred_at" > CAST('2026-08-30 22:00:00' AS TIMESTAMP)
         )
     )
     AND "c"."customer_id" IN (

@@ -208,10 +208,7 @@ WHERE
         FROM "orders" AS "o1"
         WHERE
           "o1"."created_at" <= '2026-08-31 10:00:00'
-        GROUP BY
-          "o1"."customer_id"
-        HAVING
-          MAX("o1"."created_at") >= '2025-12-01 00:00:00'
+          AND "o1"."created_at" >= '2025-12-01 00:00:00'
       )
       AND (
         SELECT
