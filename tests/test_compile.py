@@ -145,7 +145,7 @@ def test_sqlite_drives_an_and_of_measures_from_the_smallest_facts() -> None:
     rule = "average_order_value > 80 and refunds(1y) >= 2"
     for dialect in ("sqlite", "postgres"):
         text = sql(rule, dialect)
-        assert text.index('IN (SELECT "r1"."customer_id" FROM "refunds"') < text.index('(SELECT CAST(AVG("o2"."total")')
+        assert text.index('IN (SELECT "r1"."customer_id" FROM "refunds"') < text.index('(SELECT CAST(SUM("o2"."total")')
         assert 'WHERE "o2"."customer_id" = "c"."customer_id"' in text and text.count("GROUP BY") == 1
     assert sql(rule, "duckdb").count("GROUP BY") == 2
     # After a set of facts PostgreSQL still anti-joins a grouped set; SQLite searches the facts.
@@ -210,6 +210,26 @@ def test_postgres_drives_from_a_set_on_small_facts() -> None:
     # Under an OR the planner makes no semi-join of it: the set stays a filter.
     text = sql('quality = "vip" or (in_list("Popup leads") and not tags contains "newsletter")', "postgres")
     assert 'COALESCE("c"."customer_id" IN (SELECT "lm' in text
+
+
+def test_a_ranking_joins_the_groups_that_answer_a_condition() -> None:
+    """`orders(1y) >= 1 order by spent(1y) desc`: the contacts with an order in the year are those with a
+    group of the year's orders, so the ranking's grouped spend is inner-joined and the condition dropped."""
+    for rule in ('country = "France" and orders(1y) >= 1 order by spent(1y) desc limit 500',
+                 "purchased(within: 1y) order by spent(1y) desc limit 10"):
+        for dialect in ("duckdb", "postgres"):
+            text = sql(rule, dialect)
+            assert '"c" JOIN (SELECT "m1_o' in text and "LEFT JOIN" not in text, text
+            assert 'IN (SELECT "o' not in text and "EXISTS" not in text, text
+    # Other facts, more than existence, or its absence: the condition stays and the join is a left join.
+    for rule in ("orders(6mo) >= 1 order by spent(1y) desc", "orders(1y) >= 2 order by spent(1y) desc",
+                 "not purchased(within: 1y) order by spent(1y) desc", "opens(1y) >= 1 order by engagement(1y) desc",
+                 "orders(1y) >= 1 or opens(1y) >= 1 order by spent(1y) desc"):
+        text = sql(rule)
+        assert "LEFT JOIN" in text and ("IN (SELECT" in text or "EXISTS" in text), rule
+    # SQLite reads the spend per French contact: no join, so the condition is tested as before.
+    text = sql('country = "France" and orders(1y) >= 1 order by spent(1y) desc limit 500', "sqlite")
+    assert "JOIN" not in text and 'EXISTS(SELECT 1 FROM "orders"' in text
 
 
 def test_lookups_need_an_index_the_schema_states(tmp_path: Any) -> None:

@@ -404,8 +404,12 @@ class Target:
         return _cast(value.copy(), exp.DataType.Type.DOUBLE)
 
     def average(self, value: exp.Expression) -> exp.Expression:
-        """The mean of a money column as a double."""
-        return self.to_double(exp.Avg(this=value))
+        """The mean of a money column as a double: the exact sum made a double, then divided by the count.
+        Not `AVG`, whose precision over decimals differs by engine: MariaDB's and Spark's `AVG` of a
+        `DECIMAL(12,2)` keep 4 more decimals only (30.01 over 3 orders is 10.003333), so `total_spent /
+        average_order_value` ranked that contact after others with 3 orders and `average_order_value *
+        order_count = total_spent` was false (found by tests/test_engines.py's generated rules, now traps)."""
+        return self.divide(exp.Sum(this=value), exp.Count(this=value.copy()))
 
     def divide(self, left: exp.Expression, right: exp.Expression) -> exp.Expression:
         """Exact division; a zero divisor gives NULL (DuckDB would give infinity, SQLite integer division)."""
@@ -638,12 +642,6 @@ class MySQL(Target):
 
     # Fractional seconds of UTC_TIMESTAMP(fsp); Doris and StarRocks take no argument.
     PRECISION: ClassVar[int | None] = 6
-
-    def average(self, value: exp.Expression) -> exp.Expression:
-        # The exact sum made a double, then divided: MariaDB's AVG of a DECIMAL(12,2) keeps 4 more decimals
-        # (`div_precision_increment`), so 30.01 over 3 orders was 10.003333, and `total_spent /
-        # average_order_value` ranked that contact after others with 3 orders (tests/test_engines.py).
-        return exp.Div(this=self.to_double(exp.Sum(this=value)), expression=exp.Count(this=value.copy()))
 
     def now(self) -> exp.Expression:
         return exp.UtcTimestamp(this=exp.Literal.number(self.PRECISION) if self.PRECISION is not None else None)

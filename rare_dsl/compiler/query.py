@@ -271,7 +271,8 @@ class QueryBuilder:
 
     def select(self, rule: typed.CheckedRule) -> exp.Select:
         query = _select(self.customer(), source=self.src("customers", "c"))
-        where = self.condition(rule.condition, False).expr if rule.condition is not None else None
+        condition, joined = self.joined_sets(rule)
+        where = self.condition(condition, False).expr if condition is not None else None
         # The WHERE clause drops every contact that fails a top-level condition on its fields, so the
         # grouped measures need no row for such a contact either, and a ranking can look its values up for
         # the remaining contacts only.
@@ -289,6 +290,7 @@ class QueryBuilder:
                 ordering.append(self.target.ordered(missing, descending=False))
             ordering.append(self.target.ordered(value.expr, descending=key.descending))
         self.lookups = False
+        inner: set[tuple[object, ...]] = set()
         for alias, measure in self.joins.values():
             facts = self.facts(measure, alias_stem=f"{alias}_")
             assert facts.aggregate is not None
@@ -297,8 +299,15 @@ class QueryBuilder:
             grouped = self.restrict(grouped, facts)
             grouped = _group(grouped, facts.customer.copy())
             on = exp.EQ(this=column(alias, "customer_id"), expression=self.customer())
+            key = _facts_key(measure)
+            if key in joined:
+                inner.add(key)
             query.append("joins", exp.Join(this=exp.Subquery(this=grouped, alias=exp.TableAlias(this=ident(alias))),
-                                           side="LEFT", on=on))
+                                           side="" if key in joined else "LEFT", on=on))
+        for key, leaf in joined.items():
+            if key not in inner:  # its measure was read otherwise (looked up): the set is tested after all
+                found = self.condition(leaf, False).expr
+                where = found if where is None else exp.And(this=where, expression=found)
         if where is not None:
             query = _where(query, where)
         if ordering:
@@ -307,6 +316,40 @@ class QueryBuilder:
         if rule.limit is not None:
             query = query.limit(exp.Literal.number(rule.limit), copy=False)
         return query
+
+    def joined_sets(self, rule: typed.CheckedRule
+                    ) -> tuple[typed.Condition | None, dict[tuple[object, ...], typed.Condition]]:
+        """Aggregate first, then join, for a ranking: the top-level conditions that only ask whether the
+        contact has facts that a ranking measure groups anyway (`orders(1y) >= 1 order by spent(1y) desc`)
+        are answered by an inner join of that measure's groups, since the contacts with such facts are
+        exactly those with a group. Returns the condition without them, and them by their facts."""
+        if rule.condition is None or not rule.order_by:
+            return rule.condition, {}
+        pushed = self.row_conjuncts(rule.condition)
+        ranked: set[tuple[object, ...]] = set()
+        for key in rule.order_by:
+            if self.narrowed(len(pushed), 1) and _never_missing(key.expr):
+                continue  # read per contact (`select`): no grouped measure to join
+            for m in self.measures_in(key.expr):
+                if m.stored_column is None and m.measure not in _BOOLEAN_MEASURES:
+                    ranked.add(_facts_key(m))
+        node = rule.condition
+        operands = self.flatten(node, False) if isinstance(node, typed.And) else [(node, False)]
+        kept: list[typed.Condition] = []
+        joined: dict[tuple[object, ...], typed.Condition] = {}
+        for op, flipped in operands:
+            measures = self.measures_in(op)
+            key = _facts_key(measures[0]) if len(measures) == 1 else None
+            if not flipped and key in ranked and key not in joined and not self.has_row_values(op) \
+                    and _has_facts(op, measures[0]):
+                joined[key] = op
+            else:
+                kept.append(typed.Not(span=op.span, operand=op) if flipped else op)
+        if not joined:
+            return node, {}
+        if not kept:
+            return None, joined
+        return (kept[0] if len(kept) == 1 else typed.And(span=node.span, operands=tuple(kept))), joined
 
     # ------------------------------------------------------------------------------------ conditions
 
@@ -1022,14 +1065,17 @@ def _any_of(alternatives: list[list[exp.Expression]]) -> tuple[list[exp.Expressi
 
 
 def _only_when(aggregate: exp.Expression, when: exp.Expression) -> exp.Expression:
-    """`aggregate` over the rows where `when` holds: its aggregate function's argument becomes
-    `CASE WHEN when THEN argument END` (portable where `FILTER (WHERE ...)` is not)."""
-    function = aggregate.find(exp.AggFunc)
-    assert function is not None
-    argument = function.this
-    if argument is None or isinstance(argument, exp.Star):
-        argument = exp.Literal.number(1)
-    function.set("this", exp.Case(ifs=[exp.If(this=when, true=argument)]))
+    """`aggregate` over the rows where `when` holds: the argument of each of its aggregate functions (an
+    average has two) becomes `CASE WHEN when THEN argument END` (portable where `FILTER (WHERE ...)` is
+    not)."""
+    functions = list(aggregate.find_all(exp.AggFunc))
+    assert functions
+    for index, function in enumerate(functions):
+        argument = function.this
+        if argument is None or isinstance(argument, exp.Star):
+            argument = exp.Literal.number(1)
+        test = when if index == 0 else when.copy()
+        function.set("this", exp.Case(ifs=[exp.If(this=test, true=argument)]))
     return aggregate
 
 
@@ -1050,6 +1096,26 @@ def _date_sides(node: typed.Condition, measure: typed.Measure) -> int | None:
     if later is None:
         return None
     return 1 if later == (measure.measure in _LAST_DATES) else 2
+
+
+def _facts_key(m: typed.Measure) -> tuple[object, ...]:
+    """What makes the fact rows of two measures the same (`opens(1y)` and `engagement(1y)` read other
+    events; `orders(1y)` and `spent(1y)` the same orders)."""
+    table = _FACT_TABLES[m.measure]
+    event = None
+    if table == "events":
+        event = {"last_open_date": "open", "last_click_date": "click"}.get(m.measure, m.event)
+        event = "engagement" if m.measure == "engagement" else event
+    within = (m.within.amount, m.within.unit) if m.within else None
+    return (table, event, within, m.product, m.vendor, m.month, m.campaign, m.series, m.target, m.stored_column)
+
+
+def _has_facts(node: typed.Condition, measure: typed.Measure) -> bool:
+    """Whether a one-measure leaf asks exactly whether the contact has some of the measure's facts
+    (`orders(1y) >= 1`, `purchased(within: 1y)`)."""
+    if node is measure:
+        return measure.measure == "purchased"
+    return _any_fact(node, measure) is True and not _ZeroFold(measure).condition(node)
 
 
 def _never_missing(node: typed.Node) -> bool:
