@@ -207,6 +207,10 @@ def test_postgres_drives_from_a_set_on_small_facts() -> None:
     assert 'NOT EXISTS(SELECT 1 FROM "customer_tags" AS "t3" WHERE "t3"."customer_id" = "c"."customer_id"' in text
     text = sql("opens(90d) >= 1 and not purchased(within: 1y)", "postgres")
     assert text.count("COALESCE(") == 1 and 'NOT EXISTS(SELECT 1 FROM (SELECT "o2"' in text
+    # A grouped set stays a filter, and the absences grouped anti-join sets.
+    text = sql("refunds(1y) >= 2 and not purchased(within: 30d)", "postgres")
+    assert text.count("COALESCE(") == 1 and 'NOT EXISTS(SELECT 1 FROM (SELECT "o2"' in text
+    assert '"c"."customer_id" IN (SELECT "r1"' in sql('not refunds(1y) = 0 and not tags contains "x"', "postgres")
     # Under an OR the planner makes no semi-join of it: the set stays a filter.
     text = sql('quality = "vip" or (in_list("Popup leads") and not tags contains "newsletter")', "postgres")
     assert 'COALESCE("c"."customer_id" IN (SELECT "lm' in text

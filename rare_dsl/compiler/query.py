@@ -340,8 +340,8 @@ class QueryBuilder:
         for op, flipped in operands:
             measures = self.measures_in(op)
             key = _facts_key(measures[0]) if len(measures) == 1 else None
-            if not flipped and key in ranked and key not in joined and not self.has_row_values(op) \
-                    and _has_facts(op, measures[0]):
+            if key in ranked and key not in joined and not self.has_row_values(op) \
+                    and _existence(op, flipped, measures[0]):
                 joined[key] = op
             else:
                 kept.append(typed.Not(span=op.span, operand=op) if flipped else op)
@@ -404,10 +404,15 @@ class QueryBuilder:
                     first = 1
         else:
             self.planned = False
-        # Only from the tables that hold few rows: a large set (the 28% of contacts who opened in 90 days)
-        # as a semi-join made PostgreSQL hash it in each parallel worker, 1.5 times slower than the filter.
-        drive = (first > 0 and self.planned and self.target.DRIVE_FROM_SET
-                 and _FACT_TABLES[self.measures_in(operands[0][0])[0].measure] in _SMALL_TABLES)
+        # Only from a set that needs no grouping (a grouped one stays a filter, and the absences would then
+        # be anti-joins over every contact) on a table that holds few rows: a large set (the 28% of contacts
+        # who opened in 90 days) as a semi-join made PostgreSQL hash it in each parallel worker, 1.5 times
+        # slower than the filter.
+        drive = False
+        if first > 0 and self.planned and self.target.DRIVE_FROM_SET:
+            (op, flipped), = operands[:1]
+            measure = self.measures_in(op)[0]
+            drive = _FACT_TABLES[measure.measure] in _SMALL_TABLES and _existence(op, flipped, measure)
         # Not with placeholders: each condition's filters are printed twice (WHERE and CASE), and a value
         # cannot be bound twice.
         one_pass = (is_and and not self.lookups and not first and self.target.MERGE_FACT_SETS
@@ -1110,12 +1115,14 @@ def _facts_key(m: typed.Measure) -> tuple[object, ...]:
     return (table, event, within, m.product, m.vendor, m.month, m.campaign, m.series, m.target, m.stored_column)
 
 
-def _has_facts(node: typed.Condition, measure: typed.Measure) -> bool:
-    """Whether a one-measure leaf asks exactly whether the contact has some of the measure's facts
-    (`orders(1y) >= 1`, `purchased(within: 1y)`)."""
+def _existence(node: typed.Condition, negated: bool, measure: typed.Measure) -> bool:
+    """Whether a one-measure leaf (its complement when `negated`) asks exactly whether the contact has
+    some of the measure's facts (`orders(1y) >= 1`, `not refunds(1y) = 0`, `purchased(within: 1y)`,
+    `in_list(...)`): true for every contact with such facts, false for the others."""
     if node is measure:
-        return measure.measure == "purchased"
-    return _any_fact(node, measure) is True and not _ZeroFold(measure).condition(node)
+        return measure.measure in _BOOLEAN_MEASURES and not negated
+    constant = _any_fact(node, measure)
+    return constant is not None and constant != negated and _ZeroFold(measure).condition(node) == negated
 
 
 def _never_missing(node: typed.Node) -> bool:
