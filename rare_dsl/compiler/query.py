@@ -279,9 +279,7 @@ class QueryBuilder:
         self.pushed = self.row_conjuncts(rule.condition) if rule.condition is not None else ()
         ordering: list[exp.Ordered] = []
         for key in rule.order_by:
-            # A value that can be missing is printed twice (the test for missing, then the value), which a
-            # lookup would run twice and parameterized SQL cannot repeat: those keep the joined form.
-            self.lookups = self.narrowed(len(self.pushed), 1) and _never_missing(key.expr)
+            self.lookups = self.ranked_per_contact(key, len(self.pushed))
             value = self.value(key.expr)
             if value.nullable:
                 # Missing values last in either direction, spelled the same way on every engine.
@@ -328,8 +326,8 @@ class QueryBuilder:
         pushed = self.row_conjuncts(rule.condition)
         ranked: set[tuple[object, ...]] = set()
         for key in rule.order_by:
-            if self.narrowed(len(pushed), 1) and _never_missing(key.expr):
-                continue  # read per contact (`select`): no grouped measure to join
+            if self.ranked_per_contact(key, len(pushed)):
+                continue  # no grouped measure to join
             for m in self.measures_in(key.expr):
                 if m.stored_column is None and m.measure not in _BOOLEAN_MEASURES:
                     ranked.add(_facts_key(m))
@@ -338,10 +336,9 @@ class QueryBuilder:
         kept: list[typed.Condition] = []
         joined: dict[tuple[object, ...], typed.Condition] = {}
         for op, flipped in operands:
-            measures = self.measures_in(op)
-            key = _facts_key(measures[0]) if len(measures) == 1 else None
-            if key in ranked and key not in joined and not self.has_row_values(op) \
-                    and _existence(op, flipped, measures[0]):
+            measure = self.sole_measure(op)
+            key = _facts_key(measure) if measure is not None else None
+            if measure is not None and key in ranked and key not in joined and _existence(op, flipped, measure):
                 joined[key] = op
             else:
                 kept.append(typed.Not(span=op.span, operand=op) if flipped else op)
@@ -373,10 +370,9 @@ class QueryBuilder:
                 return self.tags(node, negated=negated)
             case typed.IsSet(value=typed.Attribute(type=Type.TEXT_LIST)):
                 return self.tags(node, negated=negated)
-        measures = self.measures_in(node)
-        if (len(measures) == 1 and not self.has_row_values(node) and measures[0].stored_column is None
-                and (measures[0].measure not in _BOOLEAN_MEASURES or node is measures[0])):
-            return self.semi_join(node, measures[0], negated)
+        measure = self.sole_measure(node)
+        if measure is not None and (measure.measure not in _BOOLEAN_MEASURES or node is measure):
+            return self.semi_join(node, measure, negated)
         result = self.predicate(node)
         return Sql(self.negate(result.expr, result.nullable), False) if negated else result
 
@@ -462,10 +458,9 @@ class QueryBuilder:
         by_table: dict[str, list[tuple[tuple[typed.Condition, bool], typed.Measure]]] = {}
         for part in operands:
             op, flipped = part
-            measures = self.measures_in(op)
-            if len(measures) != 1 or self.has_row_values(op) or measures[0].stored_column is not None:
+            measure = self.sole_measure(op)
+            if measure is None:
                 continue
-            measure = measures[0]
             if measure.measure in _BOOLEAN_MEASURES or _ZeroFold(measure).condition(op) != flipped:
                 continue
             by_table.setdefault(_FACT_TABLES[measure.measure], []).append((part, measure))
@@ -510,13 +505,13 @@ class QueryBuilder:
         usually holds the fewest rows; None unless another operand is a condition on indexed facts."""
         ranked = []
         for index, (op, flipped) in enumerate(operands):
-            measures = self.measures_in(op)
-            if len(measures) != 1 or self.has_row_values(op) or measures[0].stored_column is not None:
+            measure = self.sole_measure(op)
+            if measure is None:
                 continue
-            kind = measures[0].measure
-            if kind == "in_segment" or (kind in _BOOLEAN_MEASURES and op is not measures[0]):
+            kind = measure.measure
+            if kind == "in_segment" or (kind in _BOOLEAN_MEASURES and op is not measure):
                 continue
-            if _ZeroFold(measures[0]).condition(op) != flipped:
+            if _ZeroFold(measure).condition(op) != flipped:
                 continue  # true for contacts without facts: not a set of the contacts who have some
             ranked.append((_TABLE_SIZE_RANK[_FACT_TABLES[kind]], index))
         if not ranked:
@@ -532,6 +527,12 @@ class QueryBuilder:
                         and self.indexed(_FACT_TABLES[sub.measure]):
                     return driver
         return None
+
+    def ranked_per_contact(self, key: typed.OrderKey, fields: int) -> bool:
+        """Whether a ranking key's measures are read per contact after `fields` top-level conditions on
+        fields. Not a value that can be missing: it is printed twice (the test for missing, then the value),
+        which a lookup would run twice and parameterized SQL cannot repeat, so it keeps the joined form."""
+        return self.narrowed(fields, 1) and _never_missing(key.expr)
 
     def narrowed(self, fields: int, facts: int) -> bool:
         """Whether an AND of `fields` conditions on the contact's fields and `facts` other conditions reads
@@ -680,7 +681,7 @@ class QueryBuilder:
         if threshold is not None:
             at_least, wanted = threshold
             return self.correlated_exists(self.facts(measure), negated == wanted, skip=at_least - 1)
-        if sum(isinstance(sub, typed.Measure) for sub in typed.walk(node)) > 1:
+        if _names_twice(node):
             return None  # `first_order_date = first_order_date`: the lookup would be printed twice
         if isinstance(node, typed.Within):
             return None  # a first date (a last date within a window is a semi-join): its value printed twice
@@ -932,7 +933,7 @@ class QueryBuilder:
                              default=exp.Literal.number(0))
             aggregate: exp.Expression = _zero_if_null(exp.Sum(this=score))
         else:
-            event = {"last_open_date": "open", "last_click_date": "click"}.get(m.measure, m.event)
+            event = _event(m)
             filters.append(exp.EQ(this=kind, expression=self.binder.constant(stored[str(event)])))
             when = self.col("events", a, "occurred_at")
             aggregate = exp.Max(this=when) if m.measure != "events" else exp.Count(this=exp.Star())
@@ -949,6 +950,14 @@ class QueryBuilder:
                      "events")
 
     # ------------------------------------------------------------------------------------ analysis
+
+    def sole_measure(self, node: typed.Condition) -> typed.Measure | None:
+        """The measure of a leaf that reads one measure from its facts and nothing else but constants (a
+        set of contacts, `opens(6mo) >= 3`); None for other conditions."""
+        measures = self.measures_in(node)
+        if len(measures) != 1 or measures[0].stored_column is not None or self.has_row_values(node):
+            return None
+        return measures[0]
 
     def measures_in(self, node: typed.Node) -> list[typed.Measure]:
         found: dict[tuple[object, ...], typed.Measure] = {}
@@ -1090,7 +1099,7 @@ def _date_sides(node: typed.Condition, measure: typed.Measure) -> int | None:
     `within`, as the facts end at the as-of instant; a first date one every earlier instant passes), 2
     when also no fact may fail it (a last date before an instant, a first date after one); None for other
     leaves (`=` and `between` are neither, a measure named twice)."""
-    if measure.measure not in _DATES or sum(isinstance(sub, typed.Measure) for sub in typed.walk(node)) > 1:
+    if measure.measure not in _DATES or _names_twice(node):
         return None
     later: bool | None = None
     match node:
@@ -1103,14 +1112,23 @@ def _date_sides(node: typed.Condition, measure: typed.Measure) -> int | None:
     return 1 if later == (measure.measure in _LAST_DATES) else 2
 
 
+def _names_twice(node: typed.Condition) -> bool:
+    """Whether a leaf names a measure more than once (`first_order_date = first_order_date`)."""
+    return sum(isinstance(sub, typed.Measure) for sub in typed.walk(node)) > 1
+
+
+def _event(m: typed.Measure) -> str | None:
+    """The type of event a measure on events counts (None for `engagement`, which weighs several)."""
+    return {"last_open_date": "open", "last_click_date": "click"}.get(m.measure, m.event)
+
+
 def _facts_key(m: typed.Measure) -> tuple[object, ...]:
     """What makes the fact rows of two measures the same (`opens(1y)` and `engagement(1y)` read other
     events; `orders(1y)` and `spent(1y)` the same orders)."""
     table = _FACT_TABLES[m.measure]
     event = None
     if table == "events":
-        event = {"last_open_date": "open", "last_click_date": "click"}.get(m.measure, m.event)
-        event = "engagement" if m.measure == "engagement" else event
+        event = "engagement" if m.measure == "engagement" else _event(m)
     within = (m.within.amount, m.within.unit) if m.within else None
     return (table, event, within, m.product, m.vendor, m.month, m.campaign, m.series, m.target, m.stored_column)
 
