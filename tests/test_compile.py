@@ -174,11 +174,30 @@ def test_duckdb_reads_the_events_of_an_and_once() -> None:
 
 
 def test_postgres_reads_per_contact_from_three_conditions_on_facts() -> None:
-    two = 'country = "France" and opens(6mo) >= 3 and clicks(6mo) >= 1'
+    two = 'country = "France" and opens(6mo) >= 3 and orders(1y) >= 2'
     three = two + " and spent(1y) > 100"
     assert "GROUP BY" in sql(two, "postgres") and "OFFSET" not in sql(two, "postgres")
     text = sql(three, "postgres")
     assert "GROUP BY" not in text and "LIMIT 1 OFFSET 2" in text and '"c"."customer_id" IN' not in text
+    # Clicks count too, and are looked up like the others (SQLite keeps their set).
+    four = sql(two + " and clicks(6mo) >= 1", "postgres")
+    assert "GROUP BY" not in four and 'IN (SELECT "e' not in four
+
+
+def test_the_few_events_are_sets_after_fields() -> None:
+    """After fields, SQLite looks facts up per contact, but clicks and conversions are few: their sets,
+    whether they count, date or are absent, come first and the other conditions are looked up after them."""
+    text = sql('country = "France" and opens(6mo) >= 3 and conversions(90d) >= 1', "sqlite")
+    conversions = text.index('"c"."customer_id" IN (SELECT "e1"."customer_id" FROM "events" AS "e1"')
+    opens = text.index('EXISTS(SELECT 1 FROM "events" AS "e2" WHERE "e2"."customer_id" = "c"."customer_id"')
+    assert conversions < text.index("'conversion'") < opens < text.index("LIMIT 1 OFFSET 2")
+    for rule in ('status = "subscribed" and clicks(3mo) >= 2', 'country = "France" and last_click_date within 30d',
+                 'country = "France" and clicks(3mo) = 0', 'quality = "vip" and not last_click_date within 30d',
+                 "conversions(90d) = 0"):
+        text = sql(rule, "sqlite")
+        assert 'WHERE "e1"."customer_id" = "c"."customer_id"' not in text and "OFFSET" not in text, rule
+    assert "OFFSET 1" in sql('status = "subscribed" and opens(3mo) >= 2', "sqlite")
+    assert 'WHERE "e1"."customer_id" = "c"."customer_id"' in sql("opens(3mo) = 0", "sqlite")
 
 
 def test_postgres_reads_a_date_bound_as_facts_on_either_side() -> None:

@@ -259,6 +259,25 @@ def test_live(engines: dict[str, Any], text: str, parameterized: bool) -> None:
     compare(engines, rule, None, parameterized, text, lambda at: evaluate(rule, DATA, at, segments=SEGMENTS))
 
 
+# SQLite keeps the sets of clicks and conversions where it looks the other measures up after fields, and
+# tests them first (`Target.FEW_EVENTS_AS_SETS`): counts, absences, dates, negations and ORs of them.
+FEW_EVENTS_RULES = (
+    'country = "France" and opens(6mo) >= 2 and clicks(3mo) >= 1',
+    'status = "subscribed" and clicks(1y) = 0 and orders() >= 1',
+    'first_name contains "a" and not conversions(90d) >= 1 and last_order_date < 30d ago',
+    'country != "France" and last_click_date within 6mo and spent(1y) > 100',
+    'city is set and (clicks(6mo) >= 2 or opens(6mo) >= 3) and refunds() = 0',
+    'not (country = "France" or clicks(1y) >= 1 or orders(1y) < 2)',
+)
+
+
+@pytest.mark.parametrize("text", FEW_EVENTS_RULES)
+@pytest.mark.parametrize("as_of", [testdata.ANCHORS[0], None])
+def test_few_events_after_fields(engines: dict[str, Any], text: str, as_of: dt.datetime | None) -> None:
+    rule = checked(text)
+    compare(engines, rule, as_of, False, text, lambda at: evaluate(rule, DATA, at, segments=SEGMENTS))
+
+
 @settings(SETTINGS, max_examples=400)
 @given(text=conditions, as_of=st.one_of(st.none(), st.sampled_from(testdata.ANCHORS)))
 def test_partition(engines: dict[str, Any], text: str, as_of: dt.datetime | None) -> None:

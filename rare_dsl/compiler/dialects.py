@@ -275,6 +275,16 @@ class Target:
     # `refunders_big_baskets` in bench/queries.py.
     LOOKUPS_AFTER_FACTS: ClassVar[bool] = False
 
+    # Whether a condition on the events a shop has few of (clicks, conversions: `_FEW_EVENTS` in query.py)
+    # stays a set where the AND around it reads its other measures per contact, and is tested before them.
+    # On SQLite a set of them reads each in its window, about 1 µs apiece, where a lookup costs a seek,
+    # about 4 µs, for every contact the fields keep: in bench/lookups.py their lookups lost 2 to 54 times
+    # to their sets even after fields that kept 4% of the contacts, where those of opens, orders and sends
+    # won up to 12 times (docs/performance.md, "Lookups or sets"). PostgreSQL's planner makes its lookups
+    # joins of its own choosing: after `quality = "vip"`, a set of clicks made an AND of four measures 2.4
+    # times slower than looking all four up (79 → 193 ms).
+    FEW_EVENTS_AS_SETS: ClassVar[bool] = False
+
     # Whether a first or last date compared with a constant instant, in an AND that also tests the
     # contact's own fields and sits under no OR, is written as whether the contact has facts on each side
     # of the instant (`last_order_date < 90d ago`: an order before it and none from it on), two plain
@@ -763,6 +773,7 @@ class SQLite(Target):
     ANTI_JOIN_BY_LOOKUP = True
     LOOKUPS_AFTER_FIELDS = 1
     LOOKUPS_AFTER_FACTS = True
+    FEW_EVENTS_AS_SETS = True
 
     def text(self, value: str) -> exp.Expression:
         # A NUL cannot appear in SQL text given to SQLite; splice it in with char(0).

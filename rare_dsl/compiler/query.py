@@ -232,6 +232,9 @@ class QueryBuilder:
         # after fields: PostgreSQL anti-joins a grouped set faster than it searches the facts).
         self.lookups = False
         self.absences = False
+        # Whether the leaf being compiled is on the events a shop has few of (`_FEW_EVENTS`): a set, never a
+        # search per contact, whatever the lookups above and `Target.ANTI_JOIN_BY_LOOKUP` say.
+        self.few = False
         # Whether the condition being compiled is a conjunct of the WHERE clause, under no OR: the planner
         # sees its subqueries as semi-joins and anti-joins (`Target.DATE_BOUNDS_AS_EXISTS`,
         # `Target.DRIVE_FROM_SET`); and whether it is the set such an AND starts from.
@@ -387,11 +390,15 @@ class QueryBuilder:
         if is_and:
             fields = [part for part in operands if self.row_only(part[0])]
             self.pushed = saved + tuple(fields)
-            if self.narrowed(len(fields), len(operands) - len(fields)):
+            few = sum(1 for part in operands if self.few_events(part[0]))
+            if self.narrowed(len(fields), len(operands) - len(fields) - few):
                 # The fields first: an engine that tests the terms of an AND in order then looks facts up
                 # only for the contacts they keep.
                 self.lookups = self.absences = True
-                operands = fields + [part for part in operands if not self.row_only(part[0])]
+                # Then the sets of few events (`_FEW_EVENTS`), tested once built, before any lookup.
+                rest = sorted((part for part in operands if not self.row_only(part[0])),
+                              key=lambda part: not self.few_events(part[0]))
+                operands = fields + rest
             elif not fields and not self.lookups and self.target.LOOKUPS_AFTER_FACTS:
                 driver = self.driver(operands)
                 if driver is not None:
@@ -636,8 +643,20 @@ class QueryBuilder:
                       "customer_tags")
         return self.exists(facts, None, negated, restrict=False)  # tags are few per contact
 
+    def few_events(self, node: typed.Condition) -> bool:
+        """Whether `node` is a leaf on one measure of the events a shop has few of, read as a set here
+        (`Target.FEW_EVENTS_AS_SETS`)."""
+        measure = self.sole_measure(node)
+        return measure is not None and self.target.FEW_EVENTS_AS_SETS and _event(measure) in _FEW_EVENTS
+
     def semi_join(self, node: typed.Condition, measure: typed.Measure, negated: bool) -> Sql:
         """A leaf over one measure as IN (... HAVING) or NOT EXISTS (... HAVING NOT ...), see the module doc."""
+        if not self.few and self.target.FEW_EVENTS_AS_SETS and _event(measure) in _FEW_EVENTS:
+            self.few = True
+            try:
+                return self.semi_join(node, measure, negated)
+            finally:
+                self.few = False
         if measure.measure in _BOOLEAN_MEASURES and node is measure:
             if measure.measure == "in_segment":
                 return self.in_segment(measure, negated)
@@ -670,7 +689,8 @@ class QueryBuilder:
 
     def looked_up(self, measure: typed.Measure) -> bool:
         """Whether `measure` is read per contact here (decided before its facts bind any parameter)."""
-        return self.lookups and measure.stored_column is None and self.indexed(_FACT_TABLES[measure.measure])
+        return self.lookups and not self.few and measure.stored_column is None \
+            and self.indexed(_FACT_TABLES[measure.measure])
 
     def lookup(self, node: typed.Condition, measure: typed.Measure, negated: bool) -> Sql | None:
         """A one-measure leaf read per contact: `EXISTS (... LIMIT 1 OFFSET k-1)` for a count against a
@@ -724,7 +744,7 @@ class QueryBuilder:
         """
         absence = self.absences or self.target.ANTI_JOIN_BY_LOOKUP
         indexed = facts.table is not None and self.indexed(facts.table)
-        if having is None and indexed and (absence if negated else self.lookups):
+        if having is None and indexed and not self.few and (absence if negated else self.lookups):
             return self.correlated_exists(facts, negated)
         members = facts.select(facts.customer.copy())
         if restrict:
@@ -989,6 +1009,9 @@ _FACT_TABLES = {**dict.fromkeys(_ORDER_MEASURES, "orders"), "refund_count": "ref
 # fewer orders than email events.
 _TABLE_SIZE_RANK = {"refunds": 0, "list_members": 1, "orders": 2, "events": 3}
 _SMALL_TABLES = frozenset({"refunds", "list_members"})
+# The events a shop has few of: a click or a conversion is a small part of the opens, which are a part of
+# the sends (`Target.FEW_EVENTS_AS_SETS`).
+_FEW_EVENTS = frozenset({"click", "conversion"})
 _LAST_DATES = frozenset({"last_order_date", "last_open_date", "last_click_date"})
 _FIRST_DATES = frozenset({"first_order_date"})
 _DATES = _LAST_DATES | _FIRST_DATES
