@@ -803,3 +803,18 @@ def test_spec_examples_by_hand(rule: str, expected: list[int]) -> None:
         compiled = compile(checked_rule, dialect=engine, as_of=AS_OF)
         got = [row[0] for row in connection.execute(compiled.sql).fetchall()]
         assert (got if checked_rule.order_by else sorted(got)) == expected, engine
+
+
+def test_one_pass_merges_only_identical_filters() -> None:
+    """The filters a one-pass group's conditions share are found by structure, not by sqlglot's hashes,
+    which fold the case of some strings."""
+    from rare_dsl.compiler.query import _Same
+
+    def typed_as(value: str) -> exp.Expression:
+        return exp.EQ(this=exp.column("type", "e1", quoted=True), expression=exp.Literal.string(value))
+
+    assert _Same(typed_as("open")) == _Same(typed_as("open"))
+    assert _Same(typed_as("open")) != _Same(typed_as("Open"))
+    assert _Same(typed_as("open")) != _Same(exp.NEQ(this=exp.column("type", "e1", quoted=True),
+                                                    expression=exp.Literal.string("open")))
+    assert len({_Same(typed_as("open")), _Same(typed_as("open")), _Same(typed_as("click"))}) == 2

@@ -280,7 +280,7 @@ class Target:
     # On SQLite a set of them reads each in its window, about 1 µs apiece, where a lookup costs a seek,
     # about 4 µs, for every contact the fields keep: in bench/lookups.py their lookups lost 2 to 54 times
     # to their sets even after fields that kept 4% of the contacts, where those of opens, orders and sends
-    # won up to 12 times (docs/performance.md, "Lookups or sets"). PostgreSQL's planner makes its lookups
+    # won up to 14 times (docs/performance.md, "Lookups or sets"). PostgreSQL's planner makes its lookups
     # joins of its own choosing: after `quality = "vip"`, a set of clicks made an AND of four measures 2.4
     # times slower than looking all four up (79 → 193 ms).
     FEW_EVENTS_AS_SETS: ClassVar[bool] = False
