@@ -80,6 +80,25 @@ def always_lookups() -> Iterator[None]:
         query._FEW_EVENTS = saved
 
 
+@dataclasses.dataclass(frozen=True)
+class Pair:
+    """One `and` of the matrix compiled both ways, and which of the two the compiler emits."""
+
+    rule: str
+    lookups: str
+    sets: str
+    compiled: str  # "lookups", "sets" or "other"
+
+
+def pair(fields: str, condition: str) -> Pair:
+    rule = f"{fields} and {condition}"
+    compiled = rare_dsl.compile(rule, dialect="sqlite", as_of=AS_OF).sql
+    with always_lookups():
+        lookups = rare_dsl.compile(rule, dialect="sqlite", as_of=AS_OF).sql
+    sets = rare_dsl.compile(rule, dialect="sqlite", as_of=AS_OF, schema=unindexed(default_schema())).sql
+    return Pair(rule, lookups, sets, {lookups: "lookups", sets: "sets"}.get(compiled, "other"))
+
+
 def count(engine: Engine, sql: str) -> int:
     return int(engine.execute(f"SELECT COUNT(*) FROM ({sql}) AS q")[0][0])
 
@@ -107,7 +126,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(line, file=sys.stderr, flush=True)
 
     print(machine_line(), flush=True)
-    sets_schema = unindexed(default_schema())
     anchored = windows()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(args.keep or scratch)
@@ -123,20 +141,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             for condition, table, where in CONDITIONS:
                 facts = count(engine, f"SELECT 1 FROM {table} WHERE " + string.Template(where).substitute(anchored))
                 for fields in FIELDS:
-                    rule = f"{fields} and {condition}"
-                    say(rule)
-                    compiled = rare_dsl.compile(rule, dialect="sqlite", as_of=AS_OF).sql
-                    with always_lookups():
-                        lookups = rare_dsl.compile(rule, dialect="sqlite", as_of=AS_OF).sql
-                    sets = rare_dsl.compile(rule, dialect="sqlite", as_of=AS_OF, schema=sets_schema).sql
-                    pick = {lookups: "lookups", sets: "sets"}.get(compiled, "other")
-                    if count(engine, lookups) != count(engine, sets):
-                        print(f"!!! MISMATCH !!! {rule}: the two shapes count different contacts", flush=True)
+                    both = pair(fields, condition)
+                    say(both.rule)
+                    if count(engine, both.lookups) != count(engine, both.sets):
+                        print(f"!!! MISMATCH !!! {both.rule}: the two shapes count different contacts", flush=True)
                         mismatches += 1
                         continue
-                    a, b = timed(engine, [lookups, sets], args.runs)
+                    a, b = timed(engine, [both.lookups, both.sets], args.runs)
                     print(f"| `{fields}` ({kept[fields] / contacts:.0%}) | `{condition}` | {facts:,} "
-                          f"| {a:.1f} | {b:.1f} | {a / b:.2f} | {pick} |", flush=True)
+                          f"| {a:.1f} | {b:.1f} | {a / b:.2f} | {both.compiled} |", flush=True)
         finally:
             engine.close()
     return 1 if mismatches else 0

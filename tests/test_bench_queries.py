@@ -8,6 +8,7 @@ wrong SQL file under bench/sql/ fails here. Nothing depends on the compiled SQL'
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -76,3 +77,31 @@ def test_a_wrong_shape_is_reported(engine: Engine, tmp_path: Path, monkeypatch: 
     problems = bench.verify(engine, ["opens_6mo", "never_ordered"])
     assert any(p.startswith("opens_6mo") and "semi_join" in p for p in problems), problems
     assert any(p.startswith("never_ordered") and "peer" in p for p in problems), problems
+
+
+def load_lookups() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_lookups", ROOT / "bench" / "lookups.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_lookup_matrix_compares_two_shapes_of_the_same_contacts(engine: Engine) -> None:
+    """bench/lookups.py: each `and` of its matrix as lookups and as sets, two other texts selecting the same
+    contacts; SQLite's compiler emits the sets for clicks and conversions and the lookups for the rest."""
+    if engine.dialect != "sqlite":
+        pytest.skip("the matrix is SQLite's")
+    lookups = load_lookups()
+    # A search of one contact's facts: a fact table's alias (events e1, orders o1...) against the contact;
+    # an anti-joined set correlates by its own alias (x2), over the set.
+    per_contact = re.compile(r'"[a-wyz]\d+"\."customer_id" = "c"\."customer_id"')
+    for condition, *_ in lookups.CONDITIONS:
+        for fields in lookups.FIELDS:
+            both = lookups.pair(fields, condition)
+            assert per_contact.search(both.lookups), both.rule
+            assert not per_contact.search(both.sets), both.rule
+            assert bench.checksum(engine, both.lookups) == bench.checksum(engine, both.sets), both.rule
+            few = condition.startswith(("clicks", "conversions", "last_click_date"))
+            assert both.compiled == ("sets" if few else "lookups"), both.rule
