@@ -644,14 +644,18 @@ class QueryBuilder:
         return self.exists(facts, None, negated, restrict=False)  # tags are few per contact
 
     def few_events(self, node: typed.Condition) -> bool:
-        """Whether `node` is a leaf on one measure of the events a shop has few of, read as a set here
-        (`Target.FEW_EVENTS_AS_SETS`)."""
+        """Whether `node` is a leaf on one measure that `few_facts` reads as a set."""
         measure = self.sole_measure(node)
-        return measure is not None and self.target.FEW_EVENTS_AS_SETS and _event(measure) in _FEW_EVENTS
+        return measure is not None and self.few_facts(measure)
+
+    def few_facts(self, measure: typed.Measure) -> bool:
+        """Whether `measure` counts the events a shop has few of, read as a set here whatever the lookups
+        around it (`Target.FEW_EVENTS_AS_SETS`)."""
+        return self.target.FEW_EVENTS_AS_SETS and _event(measure) in _FEW_EVENTS
 
     def semi_join(self, node: typed.Condition, measure: typed.Measure, negated: bool) -> Sql:
         """A leaf over one measure as IN (... HAVING) or NOT EXISTS (... HAVING NOT ...), see the module doc."""
-        if not self.few and self.target.FEW_EVENTS_AS_SETS and _event(measure) in _FEW_EVENTS:
+        if not self.few and self.few_facts(measure):
             self.few = True
             try:
                 return self.semi_join(node, measure, negated)
