@@ -183,6 +183,8 @@ TRAPS = [
     'country = "France" and not last_open_date > 30d ago', 'status = "subscribed" and last_order_date = 2026-01-31',
     'status = "subscribed" and first_order_date within 6mo and last_click_date <= 2026-02-01',
     'in_list("Popup leads") and not tags contains "vip"', 'refunds(1y) >= 1 and not purchased(within: 30d)',
+    # ... and from a grouped set of refunds.
+    "refunds() >= 2 and not purchased(within: 6mo)", "refunds() >= 2 and average_order_value > 50",
     # A ranking's grouped measure inner-joined in place of the condition its groups answer.
     "orders(1y) >= 1 order by spent(1y) desc limit 20",
     'status = "subscribed" and purchased(within: 1y) order by spent(1y) desc, first_name asc limit 10',
