@@ -302,9 +302,9 @@ class Target:
     # AND searched per contact, where the AND sits under no OR. PostgreSQL then drives from the set's
     # members through the indexes: `popup_not_newsletter` 144 → 77 ms, `refunds(1y) >= 1 and not tags
     # contains "newsletter"` 141 → 44 ms; as a filter, or with a grouped anti-join set, it read every
-    # contact (138 and 154 ms for the first). From a grouped set of refunds alike: `refunds_big_baskets`
-    # 75 → 56 ms, `refunds(1y) >= 2 and orders(1y) >= 3` 18 → 7.6 ms, `refunds(1y) >= 3 and opens(6mo) = 0`
-    # 97 → 8.7 ms.
+    # contact (138 and 154 ms for the first). From a grouped set of refunds alike: `refunders_big_baskets`
+    # 74 → 53 ms, `refunds(1y) >= 2 and orders(1y) >= 3` 26 → 10 ms, `refunds(1y) >= 3 and opens(6mo) = 0`
+    # 98 → 8.9 ms.
     DRIVE_FROM_SET: ClassVar[bool] = False
 
     # Whether the conditions of one AND that are sets on the same fact table (`opens(6mo) >= 2`,
