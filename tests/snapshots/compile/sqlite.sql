@@ -265,7 +265,7 @@ WHERE
         AND "o1"."created_at" > '2025-08-31 10:00:00'
       )
       AND (
-        CAST(STRFTIME('%m', "o1"."created_at") AS INTEGER) = 12
+        CAST(SUBSTR("o1"."created_at", 6, 2) AS INTEGER) = 12
         AND "o1"."order_id" IN (
           SELECT
             "i2"."order_id"
