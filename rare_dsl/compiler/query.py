@@ -749,7 +749,9 @@ class QueryBuilder:
         if having is None and indexed and not self.few and (absence if negated else self.lookups):
             return self.correlated_exists(facts, negated)
         members = facts.select(facts.customer.copy())
-        if restrict:
+        if restrict and not negated:
+            # Not into an anti-joined set: DuckDB then joins every fact row to the contacts only to build a
+            # set it probes once per contact anyway (`COPY_FIELD_CONDITIONS`).
             members = self.restrict(members, facts)
         if having is not None or (negated and self.target.GROUP_ANTI_JOIN_SET):
             members = _group(members, facts.customer.copy())
