@@ -390,15 +390,14 @@ class QueryBuilder:
         if is_and:
             fields = [part for part in operands if self.row_only(part[0])]
             self.pushed = saved + tuple(fields)
-            few = sum(1 for part in operands if self.few_events(part[0]))
-            if self.narrowed(len(fields), len(operands) - len(fields) - few):
+            few = [part for part in operands if self.few_events(part[0])]
+            if self.narrowed(len(fields), len(operands) - len(fields) - len(few)):
                 # The fields first: an engine that tests the terms of an AND in order then looks facts up
-                # only for the contacts they keep.
+                # only for the contacts they keep; then the sets of few events, tested once built, before
+                # any lookup.
                 self.lookups = self.absences = True
-                # Then the sets of few events (`_FEW_EVENTS`), tested once built, before any lookup.
-                rest = sorted((part for part in operands if not self.row_only(part[0])),
-                              key=lambda part: not self.few_events(part[0]))
-                operands = fields + rest
+                operands = fields + few + [part for part in operands
+                                           if not self.row_only(part[0]) and not any(part is f for f in few)]
             elif not fields and not self.lookups and self.target.LOOKUPS_AFTER_FACTS:
                 driver = self.driver(operands)
                 if driver is not None:
@@ -410,10 +409,8 @@ class QueryBuilder:
         # Only from a set on a table that holds few rows, grouped or not: a large set (the 28% of contacts
         # who opened in 90 days) as a semi-join made PostgreSQL hash it in each parallel worker, 1.5 times
         # slower than the filter.
-        drive = False
-        if first > 0 and self.planned and self.target.DRIVE_FROM_SET:
-            (op, _), = operands[:1]
-            drive = _FACT_TABLES[self.measures_in(op)[0].measure] in _SMALL_TABLES
+        drive = (first > 0 and self.planned and self.target.DRIVE_FROM_SET
+                 and _FACT_TABLES[self.measures_in(operands[0][0])[0].measure] in _SMALL_TABLES)
         # Not with placeholders: each condition's filters are printed twice (WHERE and CASE), and a value
         # cannot be bound twice.
         one_pass = (is_and and not self.lookups and not first and self.target.MERGE_FACT_SETS
