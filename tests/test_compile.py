@@ -176,6 +176,37 @@ def test_duckdb_reads_the_events_of_an_and_once() -> None:
     assert "CASE WHEN" not in sql(rule, "postgres")
 
 
+def test_an_or_of_clicks_and_conversions_is_one_pass() -> None:
+    """DuckDB and PostgreSQL read an OR made only of conditions on clicks and conversions in one grouped
+    pass, its HAVING the OR of each condition's count over its own rows. The WHERE tests each condition's
+    window only when the windows differ by more than a tenth, and not when the types alone tell them apart.
+    An OR with anything else, SQLite, and placeholders keep one set per condition."""
+    rule = "clicks(3mo) >= 2 or conversions(90d) >= 1"
+    for dialect in ("duckdb", "postgres"):
+        text = sql(rule, dialect)
+        assert text.count('FROM "events"') == 1 and text.count("GROUP BY") == 1, dialect
+        assert '"e1"."type" IN (\'click\', \'conversion\')' in text and "LEAST(" in text
+        having = text[text.index("HAVING"):]
+        assert having.count("COUNT(CASE WHEN") == 2 and " OR COUNT(CASE WHEN" in having
+        # 3 months and 90 days: the WHERE keeps both types from the earlier start, the CASEs tell them apart.
+        assert text.index("HAVING") < text.index("\'click\' THEN")
+        assert "\'click\') OR (" not in text
+    # A month against a year: the WHERE tests each condition's own window and type as well.
+    far = sql("clicks(30d) >= 1 or conversions(1y) >= 1")
+    assert far.count('FROM "events"') == 1 and "= \'click\') OR (" in far
+    # One window: the types say it all.
+    assert "= \'click\') OR (" not in sql("clicks(6mo) >= 3 or conversions(6mo) >= 2")
+    # Negated, an AND of absences is the same OR.
+    assert sql("not (clicks(3mo) = 0 and conversions(90d) = 0)").count('FROM "events"') == 1
+    for other in ('clicks(3mo) >= 2 or conversions(90d) >= 1 or country = "France"',
+                  "clicks(3mo) >= 2 or conversions(90d) >= 1 or opens(30d) >= 3",
+                  "clicks(3mo) >= 2 or conversions(90d) = 0"):
+        text = sql(other)
+        assert text.count('FROM "events"') == other.count("(") and "COUNT(CASE WHEN" not in text, other
+    assert sql(rule, "sqlite").count('FROM "events"') == 2
+    assert compile(rule, dialect="duckdb", as_of=AS_OF, parameterized=True).sql.count('FROM "events"') == 2
+
+
 def test_postgres_reads_per_contact_from_three_conditions_on_facts() -> None:
     two = 'country = "France" and opens(6mo) >= 3 and orders(1y) >= 2'
     three = two + " and spent(1y) > 100"

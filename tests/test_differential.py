@@ -271,6 +271,27 @@ FEW_EVENTS_RULES = (
 )
 
 
+# DuckDB (and PostgreSQL, in test_engines) reads an OR of clicks and conversions in one grouped pass
+# (`Target.MERGE_FEW_EVENTS_OR`): windows close together, far apart and equal, all-time counts, dates,
+# ranges, and absences negated into such an OR.
+FEW_EVENTS_OR_RULES = (
+    "clicks(3mo) >= 2 or conversions(90d) >= 1",
+    "clicks(30d) >= 1 or conversions(1y) >= 1 or clicks(7d) >= 2",
+    "clicks(6mo) between 1 and 2 or conversions(6mo) >= 1",
+    "clicks() >= 3 or conversions(1y) >= 1",
+    "last_click_date within 30d or conversions(90d) >= 1",
+    "not (clicks(3mo) = 0 and conversions(1y) = 0)",
+    'country = "France" and (clicks(90d) >= 1 or conversions(3mo) >= 1)',
+)
+
+
+@pytest.mark.parametrize("text", FEW_EVENTS_OR_RULES)
+@pytest.mark.parametrize("as_of", [testdata.ANCHORS[0], None])
+def test_an_or_of_few_events_in_one_pass(engines: dict[str, Any], text: str, as_of: dt.datetime | None) -> None:
+    rule = checked(text)
+    compare(engines, rule, as_of, False, text, lambda at: evaluate(rule, DATA, at, segments=SEGMENTS))
+
+
 @pytest.mark.parametrize("text", FEW_EVENTS_RULES)
 @pytest.mark.parametrize("as_of", [testdata.ANCHORS[0], None])
 def test_few_events_after_fields(engines: dict[str, Any], text: str, as_of: dt.datetime | None) -> None:

@@ -185,6 +185,9 @@ TRAPS = [
     'in_list("Popup leads") and not tags contains "vip"', 'refunds(1y) >= 1 and not purchased(within: 30d)',
     # ... and from a grouped set of refunds.
     "refunds() >= 2 and not purchased(within: 6mo)", "refunds() >= 2 and average_order_value > 50",
+    # PostgreSQL reads an OR of clicks and conversions in one grouped pass.
+    "clicks(3mo) >= 1 or conversions(90d) >= 1", "clicks(30d) >= 1 or conversions(1y) >= 1 or clicks(6mo) >= 3",
+    "not (clicks(6mo) = 0 and conversions(6mo) = 0)",
     # A ranking's grouped measure inner-joined in place of the condition its groups answer.
     "orders(1y) >= 1 order by spent(1y) desc limit 20",
     'status = "subscribed" and purchased(within: 1y) order by spent(1y) desc, first_name asc limit 10',

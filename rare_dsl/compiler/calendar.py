@@ -29,6 +29,14 @@ def months_of(amount: int, unit: str) -> int | None:
     return None
 
 
+def approximate_days(amount: int, unit: str) -> float:
+    """A duration's length in days, a month counted as an average one: to compare windows, not to bound them."""
+    months = months_of(amount, unit)
+    if months is not None:
+        return months * 365.2425 / 12
+    return amount * _EXACT[unit] / dt.timedelta(days=1)
+
+
 def minus(instant: dt.datetime, amount: int, unit: str) -> dt.datetime:
     """`instant` minus a duration; a day that the target month lacks clamps to its last day (SPEC 3.5)."""
     months = months_of(amount, unit)
