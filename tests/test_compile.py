@@ -207,6 +207,20 @@ def test_an_or_of_clicks_and_conversions_is_one_pass() -> None:
     assert compile(rule, dialect="duckdb", as_of=AS_OF, parameterized=True).sql.count('FROM "events"') == 2
 
 
+def test_postgres_folds_ascii_text_without_icu() -> None:
+    """PostgreSQL folds a column's ASCII text under the C collation and only the rest with ICU; the user's
+    value, computed once, always with ICU; both sides compared under the C collation."""
+    text = sql('first_name contains "an"', "postgres")
+    assert ('CASE WHEN OCTET_LENGTH(CONVERT_TO("c"."first_name", \'UTF8\')) = LENGTH("c"."first_name") '
+            'THEN LOWER("c"."first_name" COLLATE "C") '
+            'ELSE LOWER("c"."first_name" COLLATE "und-x-icu") COLLATE "C" END') in text
+    assert 'LIKE LOWER(\'%an%\' COLLATE "und-x-icu") COLLATE "C"' in text
+    tags = sql('tags contains "VIP"', "postgres")
+    assert 'END = LOWER(\'VIP\' COLLATE "und-x-icu") COLLATE "C"' in tags
+    bound = compile('tags contains "VIP"', dialect="postgres", parameterized=True).sql
+    assert 'END = LOWER(%s COLLATE "und-x-icu") COLLATE "C"' in bound
+
+
 def test_postgres_reads_per_contact_from_three_conditions_on_facts() -> None:
     two = 'country = "France" and opens(6mo) >= 3 and orders(1y) >= 2'
     three = two + " and spent(1y) > 100"

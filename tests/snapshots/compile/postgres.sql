@@ -27,8 +27,16 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
-    LOWER("c"."first_name" COLLATE "und-x-icu") LIKE LOWER('%50\%\_o''ff\\%' COLLATE "und-x-icu") ESCAPE '\'
-    OR LOWER("c"."last_name" COLLATE "und-x-icu") LIKE LOWER('''; DROP TABLE customers; --%' COLLATE "und-x-icu") ESCAPE '\'
+    CASE
+      WHEN OCTET_LENGTH(CONVERT_TO("c"."first_name", 'UTF8')) = LENGTH("c"."first_name")
+      THEN LOWER("c"."first_name" COLLATE "C")
+      ELSE LOWER("c"."first_name" COLLATE "und-x-icu") COLLATE "C"
+    END LIKE LOWER('%50\%\_o''ff\\%' COLLATE "und-x-icu") COLLATE "C" ESCAPE '\'
+    OR CASE
+      WHEN OCTET_LENGTH(CONVERT_TO("c"."last_name", 'UTF8')) = LENGTH("c"."last_name")
+      THEN LOWER("c"."last_name" COLLATE "C")
+      ELSE LOWER("c"."last_name" COLLATE "und-x-icu") COLLATE "C"
+    END LIKE LOWER('''; DROP TABLE customers; --%' COLLATE "und-x-icu") COLLATE "C" ESCAPE '\'
   );
 
 -- rule: city ends with "Zoë"
@@ -36,7 +44,11 @@ SELECT
   "c"."customer_id"
 FROM "customers" AS "c"
 WHERE
-  LOWER("c"."city" COLLATE "und-x-icu") LIKE LOWER('%Zoë' COLLATE "und-x-icu") ESCAPE '\';
+  CASE
+    WHEN OCTET_LENGTH(CONVERT_TO("c"."city", 'UTF8')) = LENGTH("c"."city")
+    THEN LOWER("c"."city" COLLATE "C")
+    ELSE LOWER("c"."city" COLLATE "und-x-icu") COLLATE "C"
+  END LIKE LOWER('%Zoë' COLLATE "und-x-icu") COLLATE "C" ESCAPE '\';
 
 -- rule: opens(6mo) >= 3
 SELECT
@@ -313,7 +325,11 @@ WHERE
           "t1"."customer_id"
         FROM "customer_tags" AS "t1"
         WHERE
-          LOWER("t1"."tag" COLLATE "und-x-icu") = LOWER('vip' COLLATE "und-x-icu")
+          CASE
+            WHEN OCTET_LENGTH(CONVERT_TO("t1"."tag", 'UTF8')) = LENGTH("t1"."tag")
+            THEN LOWER("t1"."tag" COLLATE "C")
+            ELSE LOWER("t1"."tag" COLLATE "und-x-icu") COLLATE "C"
+          END = LOWER('vip' COLLATE "und-x-icu") COLLATE "C"
       ),
       FALSE
     )
@@ -326,7 +342,11 @@ WHERE
             "t2"."customer_id"
           FROM "customer_tags" AS "t2"
           WHERE
-            LOWER("t2"."tag" COLLATE "und-x-icu") = LOWER('newsletter' COLLATE "und-x-icu")
+            CASE
+              WHEN OCTET_LENGTH(CONVERT_TO("t2"."tag", 'UTF8')) = LENGTH("t2"."tag")
+              THEN LOWER("t2"."tag" COLLATE "C")
+              ELSE LOWER("t2"."tag" COLLATE "und-x-icu") COLLATE "C"
+            END = LOWER('newsletter' COLLATE "und-x-icu") COLLATE "C"
           GROUP BY
             "t2"."customer_id"
         ) AS "x3"
