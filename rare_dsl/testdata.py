@@ -32,7 +32,7 @@ DURATIONS: tuple[tuple[int, str], ...] = (
 HOSTILE_TEXT: tuple[str, ...] = (
     "O'Brien", 'say "hi"', "back\\slash", "100% off", "a_b", "%", "_", "\\", "\\%", "nul\x00byte", "two\nlines",
     "tab\there", "'; DROP TABLE customers; --", "Zoë", "ÉCOLE", "école", "Ωmega", "東京", "😀 emoji", "  spaced  ",
-    "", "Paris", "PARIS", "paris", "Straße", "\u212aelvin",
+    "", "Paris", "PARIS", "paris", "Straße", "\u212aelvin", "AL\u0130", "\u0130zmir",
 )
 COUNTRIES = ("France", "Spain", "Côte d'Ivoire", "france", "United Kingdom", None)
 CITIES = ("Paris", "paris", "Lyon", "São Paulo", "100%_city", None, "O'Hare", "Back\\slash")

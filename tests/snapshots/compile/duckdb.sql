@@ -297,7 +297,11 @@ WHERE
         "t1"."customer_id"
       FROM "customer_tags" AS "t1"
       WHERE
-        LOWER("t1"."tag") = LOWER('vip')
+        CASE
+          WHEN STRLEN("t1"."tag") = LENGTH("t1"."tag")
+          THEN LOWER("t1"."tag")
+          ELSE LOWER(REPLACE("t1"."tag", 'İ', 'i̇'))
+        END = LOWER('vip')
     )
     AND (
       NOT EXISTS(

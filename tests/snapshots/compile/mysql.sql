@@ -304,7 +304,11 @@ WHERE
         `t1`.`customer_id`
       FROM `customer_tags` AS `t1`
       WHERE
-        LOWER(`t1`.`tag`) = LOWER('vip')
+        CASE
+          WHEN LENGTH(`t1`.`tag`) = CHAR_LENGTH(`t1`.`tag`)
+          THEN LOWER(`t1`.`tag`)
+          ELSE LOWER(REPLACE(`t1`.`tag`, 'İ', 'i̇'))
+        END = LOWER('vip')
     )
     AND (
       NOT EXISTS(

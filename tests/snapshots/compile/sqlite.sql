@@ -287,7 +287,11 @@ WHERE
         "t1"."customer_id"
       FROM "customer_tags" AS "t1"
       WHERE
-        LOWER("t1"."tag") = LOWER('vip')
+        CASE
+          WHEN LENGTH(CAST("t1"."tag" AS BLOB)) = LENGTH("t1"."tag")
+          THEN LOWER("t1"."tag")
+          ELSE LOWER(REPLACE(REPLACE("t1"."tag", 'K', 'k'), 'İ', 'i̇'))
+        END = LOWER('vip')
     )
     AND (
       NOT EXISTS(
