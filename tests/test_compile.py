@@ -234,6 +234,24 @@ def test_postgres_folds_ascii_text_without_icu() -> None:
     assert 'END = LOWER(%s COLLATE "und-x-icu") COLLATE "C"' in bound
 
 
+def test_duckdb_reads_an_or_of_sets_as_their_union() -> None:
+    """On DuckDB an OR whose every operand is a set of contacts is one set, the UNION ALL of theirs; not when
+    a set holds every fact of a large table, when a field or an absence sits beside the sets, under an AND
+    whose fields are copied into them, or on other engines."""
+    text = sql('spent(within: 1y) > 500 or orders(month: "dec") >= 2 or refunds(1y) >= 1')
+    assert text.count(" IN (") == 1 and text.count(" UNION ALL ") == 2 and " OR " not in text
+    assert sql("orders(1y) >= 3 and (refunds() >= 2 or spent(1y) > 100)").count(" UNION ALL ") == 1
+    for rule in ("opens(90d) >= 1 or orders(1y) >= 1", 'spent(1y) > 500 or country = "France"',
+                 "spent(1y) > 500 or refunds() = 0", 'status = "subscribed" and (spent(1y) > 300 or refunds() >= 2)'):
+        assert "UNION" not in sql(rule), rule
+    segments = {"big": check("orders(1y) >= 3")}
+    inlined = compile(check('spent(1y) > 500 or in_segment("big")', segments=list(segments)), as_of=AS_OF,
+                      segments=segments).sql
+    assert "UNION" not in inlined
+    for dialect in ("postgres", "sqlite", "mysql"):
+        assert "UNION" not in sql('spent(within: 1y) > 500 or orders(month: "dec") >= 2', dialect), dialect
+
+
 def test_postgres_reads_per_contact_from_three_conditions_on_facts() -> None:
     two = 'country = "France" and opens(6mo) >= 3 and orders(1y) >= 2'
     three = two + " and spent(1y) > 100"

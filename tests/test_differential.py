@@ -274,7 +274,7 @@ FEW_EVENTS_RULES = (
 # DuckDB (and PostgreSQL, in test_engines) reads an OR of clicks and conversions in one grouped pass
 # (`Target.MERGE_FEW_EVENTS_OR`): windows close together, far apart and equal, all-time counts, dates,
 # ranges, and absences negated into such an OR.
-FEW_EVENTS_OR_RULES = (
+ONE_SET_OR_RULES = (
     "clicks(3mo) >= 2 or conversions(90d) >= 1",
     "clicks(30d) >= 1 or conversions(1y) >= 1 or clicks(7d) >= 2",
     "clicks(6mo) between 1 and 2 or conversions(6mo) >= 1",
@@ -282,12 +282,19 @@ FEW_EVENTS_OR_RULES = (
     "last_click_date within 30d or conversions(90d) >= 1",
     "not (clicks(3mo) = 0 and conversions(1y) = 0)",
     'country = "France" and (clicks(90d) >= 1 or conversions(3mo) >= 1)',
+    # ... and an OR of any sets of contacts as the UNION ALL of the sets (`Target.OR_OF_SETS_AS_UNION`):
+    # grouped sets, sets of a small table or of few events, nested under an AND without fields, negated.
+    'spent(within: 1y) > 100 or orders(month: "dec") >= 2 or refunds(1y) >= 1',
+    'in_list("Popup leads") or orders() >= 3 or average_order_value > 50',
+    "orders(1y) >= 1 and (refunds() >= 1 or spent(1y) > 200 or clicks(6mo) >= 1)",
+    "not (orders() < 2 and refunds(1y) = 0)",
+    "last_order_date within 90d or first_order_date < 1y ago or opens(6mo) >= 2",
 )
 
 
-@pytest.mark.parametrize("text", FEW_EVENTS_OR_RULES)
+@pytest.mark.parametrize("text", ONE_SET_OR_RULES)
 @pytest.mark.parametrize("as_of", [testdata.ANCHORS[0], None])
-def test_an_or_of_few_events_in_one_pass(engines: dict[str, Any], text: str, as_of: dt.datetime | None) -> None:
+def test_an_or_read_as_one_set(engines: dict[str, Any], text: str, as_of: dt.datetime | None) -> None:
     rule = checked(text)
     compare(engines, rule, as_of, False, text, lambda at: evaluate(rule, DATA, at, segments=SEGMENTS))
 

@@ -433,6 +433,8 @@ class QueryBuilder:
         finally:
             self.pushed, (self.lookups, self.absences), self.planned = saved, saved_lookups, saved_planned
             self.driving = False
+        if not is_and and not groups and not self.pushed and self.target.OR_OF_SETS_AS_UNION:
+            parts = self.union_of_sets(operands, parts)
         kind = exp.And if is_and else exp.Or
         # A part that is itself a junction is of the other kind and comes parenthesized.
         return Sql(exp.Paren(this=balanced(kind, [p.expr for p in parts])), any(p.nullable for p in parts))
@@ -503,6 +505,25 @@ class QueryBuilder:
         first = read[0][3]
         return self.exists(Facts(first.source, first.customer, where, None, first.table),
                            balanced(exp.And if is_and else exp.Or, tests), False)
+
+    def union_of_sets(self, operands: list[tuple[typed.Condition, bool]], parts: list[Sql]) -> list[Sql]:
+        """An OR whose every operand came out as a set of contacts (`customer IN (S)`) as one set, `customer IN
+        (S1 UNION ALL S2 ...)` (`Target.OR_OF_SETS_AS_UNION`), unless a set holds a row per fact of a large
+        table (`opens(90d) >= 1`: every open of 90 days), which the union would carry whole; else `parts`."""
+        queries: list[exp.Expression] = []
+        for (op, _), part in zip(operands, parts, strict=True):
+            measure = self.sole_measure(op)
+            query = part.expr.args.get("query") if isinstance(part.expr, exp.In) else None
+            if measure is None or measure.measure == "in_segment" or not isinstance(query, exp.Subquery) \
+                    or not _identical(part.expr.this, self.customer()):
+                return parts
+            members = query.this
+            if not members.args.get("group") and _FACT_TABLES[measure.measure] not in _SMALL_TABLES \
+                    and _event(measure) not in _FEW_EVENTS:
+                return parts
+            queries.append(members)
+        union = _balanced_union(queries)
+        return [Sql(in_query(self.customer(), union), any(part.nullable for part in parts))]
 
     def driver(self, operands: list[tuple[typed.Condition, bool]]) -> tuple[typed.Condition, bool] | None:
         """The operand of an AND without field conditions whose contacts the others are looked up for: the
@@ -1145,6 +1166,15 @@ def _any_of(alternatives: list[list[exp.Expression]], loose: bool = False
         return [*common, *implied], rests
     choice = balanced(exp.Or, [balanced(exp.And, rest) for rest in rests])
     return [*common, *implied, choice], rests
+
+
+def _balanced_union(queries: list[exp.Expression]) -> exp.Expression:
+    """`q1 UNION ALL q2 UNION ALL ...` as a balanced tree (printed flat), for the depth reason of `balanced`."""
+    if len(queries) == 1:
+        return queries[0]
+    middle = len(queries) // 2
+    return exp.Union(this=_balanced_union(queries[:middle]), expression=_balanced_union(queries[middle:]),
+                     distinct=False)
 
 
 def _close_windows(leaves: list[tuple[tuple[typed.Condition, bool], typed.Measure]]) -> bool:
