@@ -326,7 +326,7 @@ class Target:
 
     # Whether an OR whose every operand is a set of contacts (`spent(1y) > 500 or orders(month: "dec") >=
     # 2`) is one set, the sets' UNION ALL (`QueryBuilder.union_of_sets`): one semi-join instead of a probe of
-    # each set for every contact. DuckDB, nine such ORs: 0.73-0.99 of the time at 1M contacts, 0.74-0.95 at
+    # each set for every contact. DuckDB, seven such ORs: 0.73-0.99 of the time at 1M contacts, 0.74-0.95 at
     # 100k. Not where a set holds every fact of a large table (`opens(90d) >= 1 or orders(1y) >= 1`: 1.10),
     # nor under an AND whose fields are copied into the sets (`status = "subscribed" and (spent(1y) > 300 or
     # opens(30d) >= 4)`: 1.15; three others 0.84-1.09). PostgreSQL lost on four of 13 such ORs, 1.16-1.36
