@@ -947,6 +947,7 @@ def _lower_spelling_out(value: exp.Expression, cases: dict[str, str], byte_lengt
     ascii_only = exp.EQ(this=byte_length, expression=exp.Length(this=value.copy()))
     return exp.Case(ifs=[exp.If(this=ascii_only, true=exp.Lower(this=value))], default=exp.Lower(this=spelled))
 
+
 _TARGETS: dict[str, type[Target]] = {
     "duckdb": DuckDB, "sqlite": SQLite,
     "postgres": PostgreSQL, "materialize": Postgres, "risingwave": Postgres,
