@@ -465,7 +465,7 @@ class QueryBuilder:
         for part in operands:
             op, flipped = part
             measure = self.sole_measure(op)
-            if measure is None or (few_only and _event(measure) not in _FEW_EVENTS):
+            if measure is None or (few_only and not _on_few_events(measure)):
                 continue
             if measure.measure in _BOOLEAN_MEASURES or _ZeroFold(measure).condition(op) != flipped:
                 continue
@@ -519,7 +519,7 @@ class QueryBuilder:
                 return parts
             members = query.this
             if not members.args.get("group") and _FACT_TABLES[measure.measure] not in _SMALL_TABLES \
-                    and _event(measure) not in _FEW_EVENTS:
+                    and not _on_few_events(measure):
                 return parts
             queries.append(members)
         union = _balanced_union(queries)
@@ -670,7 +670,7 @@ class QueryBuilder:
     def few_facts(self, measure: typed.Measure) -> bool:
         """Whether `measure` counts the events a shop has few of, read as a set here whatever the lookups
         around it (`Target.FEW_EVENTS_AS_SETS`)."""
-        return self.target.FEW_EVENTS_AS_SETS and _event(measure) in _FEW_EVENTS
+        return self.target.FEW_EVENTS_AS_SETS and _on_few_events(measure)
 
     def semi_join(self, node: typed.Condition, measure: typed.Measure, negated: bool) -> Sql:
         """A leaf over one measure as IN (... HAVING) or NOT EXISTS (... HAVING NOT ...), see the module doc."""
@@ -1228,6 +1228,12 @@ def _names_twice(node: typed.Condition) -> bool:
 def _event(m: typed.Measure) -> str | None:
     """The type of event a measure on events counts (None for `engagement`, which weighs several)."""
     return {"last_open_date": "open", "last_click_date": "click"}.get(m.measure, m.event)
+
+
+def _on_few_events(m: typed.Measure) -> bool:
+    """Whether a measure reads the events a shop has few of (`_FEW_EVENTS`, looked up when called: the
+    lookup matrix of bench/lookups.py empties it)."""
+    return _event(m) in _FEW_EVENTS
 
 
 def _facts_key(m: typed.Measure) -> tuple[object, ...]:
