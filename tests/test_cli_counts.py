@@ -241,6 +241,10 @@ def test_list_snapshot(shop: Path, project: Path, tmp_path: Path, capsys: pytest
                       "already_members": total, "segment": None, "rule": 'country = "France"', "as_of": None}
     shown = json.loads(run(capsys, "list", "ls", "--format", "json", *db)[1])
     assert {entry["name"]: entry["members"] for entry in shown}["French master"] == french
+    # At an instant, in text: the count says when (this once failed after writing the list).
+    code, out, _ = run(capsys, "list", "snapshot", "French master", "--segment", 'country = "France"', "--as-of",
+                       "2026-01-31", *db)
+    assert code == 0 and out.splitlines()[1].endswith("  contacts meet the rule as of 2026-01-31T00:00:00Z")
 
 
 @pytest.mark.parametrize(("argv", "code", "words"), [
