@@ -59,15 +59,15 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def add_breakdown_options(parser: argparse.ArgumentParser) -> None:
     """`--top`, `--bucket` and `--bins`: the options of `rare breakdown`, and of the REPL's `:breakdown`."""
-    from rare_dsl.store.breakdown import BINS, BUCKETS, MAX_ROWS, TOP
+    from rare_dsl.store.defaults import BREAKDOWN_BINS, BREAKDOWN_MAX_ROWS, BREAKDOWN_TOP, BUCKETS
 
-    parser.add_argument("--top", type=int, default=TOP, metavar="N",
-                        help=f"values (or tags) shown before `other`; default {TOP}")
+    parser.add_argument("--top", type=int, default=BREAKDOWN_TOP, metavar="N",
+                        help=f"values (or tags) shown before `other`; default {BREAKDOWN_TOP}")
     parser.add_argument("--bucket", choices=BUCKETS, default=None,
-                        help=f"a timestamp by day, week, month or year; default: the finest giving {MAX_ROWS} rows "
-                             "or fewer")
+                        help="a timestamp by day, week, month or year; default: the finest giving "
+                             f"{BREAKDOWN_MAX_ROWS} rows or fewer")
     parser.add_argument("--bins", type=int, default=None, metavar="N",
-                        help=f"a number in about N ranges with round edges (0–50, 50–100); default {BINS}")
+                        help=f"a number in about N ranges with round edges (0–50, 50–100); default {BREAKDOWN_BINS}")
 
 
 def _command(commands: argparse._SubParsersAction, name: str, help_text: str,

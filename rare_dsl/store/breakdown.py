@@ -37,18 +37,20 @@ from rare_dsl import typed
 from rare_dsl.diagnostics import suggest
 from rare_dsl.schema import Field, Schema
 from rare_dsl.store import tables
+from rare_dsl.store.defaults import (
+    BREAKDOWN_BINS,
+    BREAKDOWN_MAX_BINS,
+    BREAKDOWN_MAX_ROWS,
+    BREAKDOWN_TOP,
+    BUCKETS,
+)
 from rare_dsl.store.errors import StoreError
 from rare_dsl.types import Type
 
 Run = Callable[[exp.Expression], Sequence[Sequence[Any]]]
 Segments = Any  # name -> checked rule or segment, as `rare_dsl.compiler.compile` takes them
 
-TOP = 10  # values shown before "other"
-BINS = 10  # ranges aimed at for a number
-MAX_BINS = 100
-BUCKETS = ("day", "week", "month", "year")
-# The finest bucket that gives at most this many rows is chosen: a chart that fits a terminal.
-MAX_ROWS = 24
+TOP, BINS, MAX_BINS, MAX_ROWS = BREAKDOWN_TOP, BREAKDOWN_BINS, BREAKDOWN_MAX_BINS, BREAKDOWN_MAX_ROWS
 # Ranges span the values up to this share of them; the rest, a long tail (a few customers spend twenty times
 # what most do), share one open range (`≥ 2,500`) instead of stretching every range to the largest value.
 TAIL = Decimal("0.95")
