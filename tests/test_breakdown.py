@@ -64,3 +64,22 @@ def test_buckets_follow_the_span() -> None:
     assert [label(d, bucket) for d, _ in rows] == ["2026-W53", "2027-W01"]
     assert [label(d, "month") for d, _ in time_rows(days("2026-01-31", "2026-03-01"), "month")[1]] == [
         "2026-01", "2026-02", "2026-03"]
+
+
+def test_money_on_an_edge_falls_in_the_range_it_starts() -> None:
+    """Sums of money are exact: 0.70 + 0.10 is 0.80, in the range 0.8–0.9 (as a float it would be 0.7999…,
+    one range lower), and 0.50 + 0.50 is exactly 1, the start of the open range."""
+    from rare_dsl import check
+    from rare_dsl.store.breakdown import breakdown
+
+    orders = {1: [0.05], 2: [0.70, 0.10], 3: [0.95], 4: [0.50, 0.50]}
+    data = {name: [] for name in testdata.COLUMN_TYPES}
+    data["customers"] = [{"customer_id": i, "email": f"c{i}@example.com"} for i in orders]
+    data["orders"] = [{"order_id": 10 * i + n, "customer_id": i, "created_at": dt.datetime(2026, 1, 1), "total": t}
+                      for i, totals in orders.items() for n, t in enumerate(totals)]
+    connection = duckdb.connect()
+    testdata.load_duckdb(connection, data)
+    found = breakdown(check("order_count >= 1"), "total_spent", dialect="duckdb", as_of=NOW.replace(tzinfo=dt.UTC),
+                      run=lambda query: connection.execute(query.sql(dialect="duckdb")).fetchall())
+    rows = {str(r): n for r, n in found.top if n}
+    assert rows == {"0–0.1": 1, "0.8–0.9": 1, "0.9–1": 1, "≥ 1": 1}
