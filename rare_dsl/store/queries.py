@@ -1,12 +1,14 @@
 """Segment queries on the store: how many contacts match a rule, who they are, how many survive each clause,
-and how they split by a customer field; plus the values a field or parameter has, which the REPL completes
-and the "no contact has this value" lint (RW404) looks up. One implementation for the command line (`rare
-count|sample|explain|breakdown`, `rare list snapshot`, `rare check --db`) and the REPL.
+and how they split by a field (`rare_dsl.store.breakdown`, shared with every engine); plus the values a
+field or parameter has, which the REPL completes and the "no contact has this value" lint (RW404) looks up.
+One implementation for the command line (`rare count|sample|explain|breakdown`, `rare list snapshot`,
+`rare check --db`) and the REPL.
 
 Every query starts from the compiler's own SQL for the rule (`rare_dsl.compiler.compile`) and wraps it with
 sqlglot builders; nothing here decides what a rule means. Explaining a rule compiles its prefixes, taken
 from the typed rule; a sample reads the value of each aggregate or function the rule uses through the
-compiler too, by compiling the rule ranked by that value and taking the ranking expression.
+compiler too, by compiling the rule ranked by that value and taking the ranking expression
+(`rare_dsl.store.breakdown.value_query`, which breakdowns by a measure use too).
 
 Cancelling: each method runs on the `cursor` it is given (a DuckDB connection of its own, from `cursor()`),
 so another thread can stop it with `cursor.interrupt()`; the method then raises `Cancelled`.
