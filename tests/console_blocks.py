@@ -11,6 +11,9 @@ followed by what the REPL printed. What a block needs is said in its info string
 - ```console empty: they run in a folder with no store (first starts, "there is no store" messages);
 - ```console illustrative: not run (another process holding the store, a file the docs do not ship).
 
+A ```rare-file PATH block (a rule file the document shows) is written to PATH in the folder of every
+console block after it in the same document.
+
 In the shown output, a line `…` stands for any number of lines, and a time (`2.7 s`, `17 ms`) for any time.
 """
 
@@ -38,6 +41,7 @@ SHIPPED = ("examples", "rare.toml")
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)```console(?P<info>[^\n]*)\n(?P<body>.*?)^(?P=indent)```[ \t]*$",
                     re.MULTILINE | re.DOTALL)
+_FILE = re.compile(r"^```rare-file[ \t]+(?P<path>[\w./-]+)[ \t]*\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 _TIME = re.compile(r"\b\d+(?:\.\d+)? m?s\b")
 _ELIDED = ("…", "...")
 PROMPT = "rare> "
@@ -78,6 +82,7 @@ class Block:
     kind: str
     indent: str
     steps: list[Step]
+    files: dict[str, str] = field(default_factory=dict)  # the rule files shown above it: path -> text
 
     @property
     def name(self) -> str:
@@ -100,7 +105,8 @@ def blocks(path: Path) -> list[Block]:
                              f"a console block is ```console, ```console empty or ```console illustrative")
         indent = match.group("indent")
         body = [line.removeprefix(indent) for line in match.group("body").splitlines()]
-        found.append(Block(path, text.count("\n", 0, match.start()) + 1, ordinal, kind, indent, _steps(body)))
+        files = {shown.group("path"): shown.group("body") for shown in _FILE.finditer(text, 0, match.start())}
+        found.append(Block(path, text.count("\n", 0, match.start()) + 1, ordinal, kind, indent, _steps(body), files))
     return found
 
 
@@ -128,15 +134,19 @@ def _steps(lines: list[str]) -> list[Step]:
 # ------------------------------------------------------------------------------------------------ running
 
 
-def prepare(folder: Path, kind: str, store: Path) -> None:
-    """The folder a block runs in: copies of what the repository ships, and the pinned store unless empty."""
+def prepare(folder: Path, block: Block, store: Path) -> None:
+    """The folder a block runs in: copies of what the repository ships, the rule files the document showed
+    before it, and the pinned store unless empty."""
     for name in SHIPPED:
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
         elif source.exists():
             shutil.copy(source, folder / name)
-    if kind != "empty":
+    for name, text in block.files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    if block.kind != "empty":
         shutil.copy(store, folder / "rare.duckdb")
 
 
@@ -242,7 +252,7 @@ def refresh(block: Block, ran: list[Step]) -> Block:
         typed = [(text, refreshed(shown, printed)) for (text, shown), (_, printed)
                  in zip(before.typed, after.typed, strict=True)]
         steps.append(Step(before.command, refreshed(before.output, after.output), typed, before.gap))
-    return Block(block.path, block.line, block.ordinal, block.kind, block.indent, steps)
+    return Block(block.path, block.line, block.ordinal, block.kind, block.indent, steps, block.files)
 
 
 def rewrite(block: Block) -> None:
