@@ -1,5 +1,6 @@
 """Session-wide test support: the number of generated rules each real engine ran (tests/test_engines.py),
-and Python's own Ctrl-C handler for the tests that press Ctrl-C."""
+Python's own Ctrl-C handler for the tests that press Ctrl-C, and `--update-docs`, which makes the console
+blocks test of tests/test_docs.py write today's output into README.md and docs/ instead of failing."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ def python_handles_ctrl_c() -> Iterator[None]:
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, previous)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-docs", action="store_true", default=False,
+                     help="write what the console blocks of README.md and docs/*.md print today into them")
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -244,3 +244,58 @@ def test_cli_generates_then_regenerates(tmp_path: Path, capsys: pytest.CaptureFi
 def test_cli_rejects_bad_sizes(tmp_path: Path, capsys: pytest.CaptureFixture[str], contacts: str) -> None:
     assert main(["demo", "--contacts", contacts, "--db", str(tmp_path / "x.duckdb")]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_cli_until_pins_the_shop_to_a_day(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--until DAY`: the facts end at 00:00 UTC of that day, and the same seed and day give the same store
+    whatever day it is generated on (the documented numbers rely on it)."""
+    paths = [tmp_path / "a.duckdb", tmp_path / "b.duckdb", tmp_path / "c.duckdb"]
+    for path, until in zip(paths, ("2026-03-15", "2026-03-15", "2026-03-16"), strict=True):
+        assert main(["demo", "--contacts", "400", "--until", until, "--db", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "facts up to 2026-03-15 00:00 UTC" in out and "facts up to 2026-03-16 00:00 UTC" in out
+    first, again, other = (snapshot(p) for p in paths)
+    for taken in (first, again, other):
+        taken.pop("rare_store")  # holds when it was generated
+    assert first == again
+    assert first["events"] != other["events"]
+    with Store.open(paths[0]) as store:
+        assert store.info()["demo_anchor"] == "2026-03-15 00:00:00"
+        latest = store.scalar(f'SELECT max(occurred_at) FROM {store.table("events").sql("duckdb")}')
+        assert latest < dt.datetime(2026, 3, 15) and latest > dt.datetime(2026, 3, 14)
+    assert main(["demo", "--contacts", "400", "--until", "today", "--db", str(paths[2])]) == 0
+    assert f"facts up to {default_anchor():%Y-%m-%d} 00:00 UTC" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("until", "message"), [
+    ("2026-13-01", "not a date: '2026-13-01' (a day such as 2026-12-01, or today)"),
+    ("2026-02-30", "not a date: '2026-02-30'"),
+    ("yesterday", "not a date: 'yesterday'"),
+    ("2026-03-15T10:00", "not a date: '2026-03-15T10:00'"),
+    ("2999-01-01", "2999-01-01 is after today"),
+    ("1999-12-31", "the demo's facts end in 2000 or later"),
+])
+def test_cli_rejects_bad_days(tmp_path: Path, capsys: pytest.CaptureFixture[str], until: str, message: str) -> None:
+    path = tmp_path / "x.duckdb"
+    assert main(["demo", "--contacts", "100", "--until", until, "--db", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"argument --until: {message}" in err and "Traceback" not in err
+    assert not path.exists()
+
+
+def test_the_repl_first_start_ends_its_demo_at_the_day_of_as_of(tmp_path: Path) -> None:
+    """`rare repl --as-of DAY` on a folder without a store: the demo it creates ends that day, so the
+    session counts the same contacts on any day (README and docs/repl.md show such a session)."""
+    from rare_dsl.repl import demo_until, ensure_store
+    from rare_dsl.repl.session import Repl, Settings
+    from rare_dsl.schema import default_schema
+
+    as_of = dt.datetime(2026, 3, 15, 9, 30, tzinfo=dt.UTC)
+    assert demo_until(as_of) == dt.datetime(2026, 3, 15)
+    assert demo_until(None) is None
+    assert demo_until(dt.datetime(2999, 1, 1, tzinfo=dt.UTC)) == default_anchor()
+    path = tmp_path / "rare.duckdb"
+    repl = Repl(Settings(default_schema(), as_of=as_of, db_target=str(path)))
+    assert ensure_store(repl, str(path))
+    with Store.open(path) as store:
+        assert store.info()["demo_anchor"] == "2026-03-15 00:00:00"

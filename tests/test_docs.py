@@ -1,14 +1,20 @@
-"""The user documents say true things: every example in docs/language.md is a valid rule, and
-docs/diagnostics.md documents every code of `CODES` with an example that really produces it.
+"""The user documents say true things: every example in docs/language.md is a valid rule,
+docs/diagnostics.md documents every code of `CODES` with an example that really produces it, and every
+```console block of README.md and docs/*.md prints what it shows, numbers included, on the demo shop pinned
+to one day (`--update-docs` writes today's output in; docs/contributing.md).
 """
 
 from __future__ import annotations
 
+import contextlib
+import difflib
+import io
 import itertools
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import console_blocks
 import pytest
 
 from rare_dsl import check, check_project, render
@@ -170,3 +176,62 @@ def test_compiler_examples_run(code: str, capsys: pytest.CaptureFixture[str], mo
         assert capsys.readouterr().out.rstrip("\n") == shown, f"{code}: `{body}` prints something else today"
         compared += 1
     assert compared, f"{code}: no command is followed by its output"
+
+
+# ---------------------------------------------------------------------------------------- console blocks
+# Every ```console block of README.md and docs/*.md runs against the demo shop pinned to one day and prints
+# what it shows (tests/console_blocks.py; docs/contributing.md). `--update-docs` writes today's output in.
+
+CONSOLE = [block for path in console_blocks.DOCUMENTS for block in console_blocks.blocks(path)]
+RUN = [block for block in CONSOLE if block.kind != "illustrative"]
+
+
+@pytest.fixture(scope="session")
+def pinned_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo shop of the documents, made once per session: `rare demo --until` the pinned day."""
+    from rare_dsl.cli import main
+
+    path = tmp_path_factory.mktemp("pinned") / "rare.duckdb"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["demo", "--until", console_blocks.PINNED, "--db", str(path)]) == 0
+    return path
+
+
+def test_console_blocks_are_mostly_run() -> None:
+    """Illustrative blocks are the exception: each needs another process or a file the repository lacks."""
+    assert len(RUN) >= 10
+    illustrative = [block.name for block in CONSOLE if block.kind == "illustrative"]
+    assert len(illustrative) <= 4, illustrative
+    assert all(block.steps for block in CONSOLE)
+
+
+@pytest.mark.parametrize("block", RUN, ids=[block.name for block in RUN])
+def test_console_block_prints_what_it_shows(block: console_blocks.Block, pinned_store: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    for name, value in console_blocks.environment().items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    console_blocks.prepare(tmp_path, block, pinned_store)
+    monkeypatch.chdir(tmp_path)
+    today = console_blocks.refresh(block, [console_blocks.run(step) for step in block.steps])
+    if request.config.getoption("--update-docs"):
+        if today.text() != block.text():
+            console_blocks.rewrite(today)
+        return
+    diff = "".join(difflib.unified_diff(block.text().splitlines(True), today.text().splitlines(True),
+                                        f"{block.name} (shown)", "printed today"))
+    assert today.text() == block.text(), (
+        f"{block.name}: the block shows something else than its commands print; after checking the difference, "
+        f"`python -m pytest tests/test_docs.py -k console --update-docs` writes it in:\n{diff}")
+
+
+def test_shown_output_matches_times_and_elisions() -> None:
+    assert console_blocks.matches(["Generated in 2.7 s (seed 1):", "…", "  lists  3"],
+                                  ["Generated in 13.0 s (seed 1):", "  a  1", "  b  2", "  lists  3"])
+    assert console_blocks.matches(["4,018 contacts (4.0%) · 17 ms"], ["4,018 contacts (4.0%) · 170 ms"])
+    assert not console_blocks.matches(["4,018 contacts (4.0%) · 17 ms"], ["4,019 contacts (4.0%) · 17 ms"])
+    assert not console_blocks.matches(["a", "…", "c"], ["a", "b"])
+    assert console_blocks.refreshed(["a", "…", "z"], ["b", "c", "d", "y"]) == ["b", "…", "y"]
+    assert console_blocks.refreshed(["x 2.7 s"], ["x 3.1 s"]) == ["x 2.7 s"]

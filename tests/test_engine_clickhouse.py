@@ -334,3 +334,12 @@ def test_engine_url(path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.startswith("clickhouse ClickHouse ") \
         and done.stdout.endswith(" 0\n"), done.stderr
+
+
+def test_breakdowns(engine: Engine) -> None:
+    """Every kind of breakdown (values, tags, time buckets, ranges), each row against the reference evaluator
+    (tests/breakdown_helpers.py), as on the other engines."""
+    from breakdown_helpers import verify_all
+    from test_differential import NOW
+
+    assert verify_all(engine.dialect, lambda query: engine.execute(query.sql(engine.dialect)), DATA, NOW) > 30

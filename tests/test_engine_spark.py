@@ -315,3 +315,12 @@ def test_without_java_the_error_is_one_line(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr == ("rare load: cannot connect to spark://local: Java is not installed: Spark needs Java 17 "
                            "or later (install a JDK, or set JAVA_HOME)\n"), done.stderr
+
+
+def test_breakdowns(spark: Engine) -> None:
+    """Every kind of breakdown (values, tags, time buckets, ranges), each row against the reference evaluator
+    (tests/breakdown_helpers.py), as on the other engines."""
+    from breakdown_helpers import verify_all
+    from test_differential import NOW
+
+    assert verify_all(spark.dialect, lambda query: spark.execute(query.sql(spark.dialect)), DATA, NOW) > 30

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from breakdown_helpers import verify_all
 from engine_helpers import RULES_RUN
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -210,6 +211,14 @@ def test_case_and_trailing_spaces_are_exact(server: Server) -> None:
     assert got and all(row["country"] == "france" for row in data["customers"] if row["customer_id"] in got)
     spaced = compile('first_name = "  spaced"', dialect=engine.dialect, as_of=testdata.ANCHORS[0])
     assert engine.count(spaced) == 0
+
+
+def test_breakdowns(server: Server) -> None:
+    """Every kind of breakdown (values, tags, time buckets, ranges) runs on the server, each row holding the
+    members the reference evaluator finds for the rule narrowed to it (tests/breakdown_helpers.py)."""
+    rows = verify_all(server.engine.dialect, lambda query: server.engine.execute(query.sql(server.engine.dialect)),
+                      server.data, NOW)
+    assert rows > 30
 
 
 def test_count_and_version(server: Server) -> None:

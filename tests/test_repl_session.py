@@ -383,3 +383,26 @@ def test_settings_commands(repl: Repl) -> None:
     assert "Rules are now evaluated as of now." in text
     assert "`soon` is not a date or timestamp" in text
     assert repl.settings.as_of is None and repl.settings.dialect == "postgres"
+
+
+def test_breakdown_takes_the_options_of_rare_breakdown(repl: Repl) -> None:
+    """`:breakdown FIELD [--bucket B] [--bins N] [--top N]`: the same breakdowns and lines as the CLI's,
+    and a mistake in the options is a usage line, not the end of the session."""
+    from rare_dsl import check
+    from rare_dsl.cli.segment_queries import breakdown_lines
+
+    rule = "order_count >= 0"
+    for line in (rule, ":breakdown created_at --bucket month", ":breakdown total_spent --bins 4",
+                 ":breakdown tags --top 2", ":breakdown city --bucket week", ":breakdown total_spent --bins x",
+                 ":breakdown qualty", ":breakdown"):
+        assert repl.handle(line)
+    text = output(repl)
+    queries = repl.queries()
+    for field, options in (("created_at", {"bucket": "month"}), ("total_spent", {"bins": 4}), ("tags", {"top": 2})):
+        expected = "\n".join(breakdown_lines(queries.breakdown(check(rule), field, None, **options)))
+        assert expected in text, field
+    assert "by created_at, by month:" in text and "contacts by tags (a contact counts" in text
+    assert "Usage: :breakdown FIELD [--bucket B] [--bins N] [--top N]. A bucket groups timestamps, and `city` is text" \
+        in text
+    assert "[--top N]. Argument --bins: invalid int value: 'x'." in text
+    assert "Unknown field `qualty`; did you mean `quality`?" in text and "Give a field." in text

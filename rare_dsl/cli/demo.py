@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import re
 import time
@@ -11,6 +12,8 @@ from rare_dsl.cli.common import EXIT_FAILED, EXIT_OK, echo
 from rare_dsl.cli.store_options import add_db_option, open_store, progress_bar, reports_store_errors
 
 _SIZE = re.compile(r"^\s*(\d[\d_,]*)\s*([kKmM]?)\s*$")
+_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+_FIRST_YEAR = 2000  # the demo has four years of history before its last day
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -19,11 +22,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     demo = commands.add_parser(
         "demo", help="fill the store with a demo shop: contacts, orders, campaigns, engagement",
         description="Generate a deterministic demo shop in the store: the same seed gives the same shop. "
-                    "Timestamps run up to midnight UTC today. A demo store is regenerated without asking; a store "
+                    "Timestamps run up to midnight UTC today, or of --until: the same seed, size and --until "
+                    "give the same store on any day. A demo store is regenerated without asking; a store "
                     "holding other data (or lists changed since the demo) needs --force.")
     demo.add_argument("--contacts", type=_size, default=DEFAULT_CONTACTS, metavar="N",
                       help=f"how many contacts (default {DEFAULT_CONTACTS:,}; 250k and 1M work too)")
     demo.add_argument("--seed", type=int, default=DEFAULT_SEED, metavar="S", help=f"default {DEFAULT_SEED}")
+    demo.add_argument("--until", type=_until, default=None, metavar="DATE",
+                      help="facts up to the start (00:00 UTC) of this day, e.g. 2026-12-01 (default: today)")
     add_db_option(demo)
     demo.add_argument("--force", action="store_true", help="replace a store that holds other data")
     demo.add_argument("--format", choices=["text", "json"], default="text", help="output format")
@@ -44,6 +50,27 @@ def _size(text: str) -> int:
     return number
 
 
+def _until(text: str) -> dt.datetime:
+    """The day the demo's facts run up to: `YYYY-MM-DD` or `today`, not after today (facts are the past)."""
+    from rare_dsl.store.demo import default_anchor
+
+    today = default_anchor()
+    if text.strip().lower() == "today":
+        return today
+    try:
+        if not _DATE.match(text):
+            raise ValueError(text)
+        day = dt.datetime.strptime(text.strip(), "%Y-%m-%d")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (a day such as 2026-12-01, or today)") from None
+    if day > today:
+        raise argparse.ArgumentTypeError(f"{day:%Y-%m-%d} is after today ({today:%Y-%m-%d}): "
+                                         "the demo's facts are in the past") from None
+    if day.year < _FIRST_YEAR:
+        raise argparse.ArgumentTypeError(f"the demo's facts end in {_FIRST_YEAR} or later, not {day:%Y-%m-%d}")
+    return day
+
+
 def run(args: argparse.Namespace) -> int:
     import sys
 
@@ -57,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             print("  help: `rare demo --force` replaces everything in it, or give another --db", file=sys.stderr)
             return EXIT_FAILED
         with progress_bar("Generating the demo shop") as progress:
-            report = generate(store, contacts=args.contacts, seed=args.seed, progress=progress)
+            report = generate(store, contacts=args.contacts, seed=args.seed, anchor=args.until, progress=progress)
         where = store.location.path
     seconds = time.perf_counter() - started
     if args.format == "json":

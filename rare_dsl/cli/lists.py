@@ -221,9 +221,9 @@ def _snapshot(args: argparse.Namespace) -> int:
     with open_store(args, write=not args.dry_run, schema=schema) as store:
         report = lists.snapshot(store, args.name, resolved.rule, as_of=as_of, segments=resolved.segments,
                                 dry_run=args.dry_run)
-    if args.format == "json":
-        from rare_dsl.cli.segment_queries import instant
+    from rare_dsl.cli.segment_queries import instant  # for both outputs: imported in one branch, it failed the other
 
+    if args.format == "json":
         echo(json.dumps({**report.to_dict(), "segment": resolved.name, "rule": None if resolved.name else args.segment,
                          "as_of": instant(as_of)}, indent=2, ensure_ascii=False))
         return EXIT_OK

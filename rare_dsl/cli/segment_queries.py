@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from rare_dsl.cli.common import (
     EXIT_FAILED,
@@ -51,10 +51,23 @@ def register(commands: argparse._SubParsersAction) -> None:
                       _sample)
     sample.add_argument("-n", "--limit", type=int, default=10, metavar="N", help="how many contacts; default 10")
     _command(commands, "explain", "how many contacts remain after each clause of a rule", _explain)
-    breakdown = _command(commands, "breakdown", "a bar chart of a rule's contacts by a customer field", _breakdown)
-    breakdown.add_argument("--by", required=True, metavar="FIELD", help="a customer field: country, quality, city…")
-    breakdown.add_argument("--top", type=int, default=10, metavar="N",
-                           help="values shown before `other`; default 10")
+    breakdown = _command(commands, "breakdown", "a bar chart of a rule's contacts by a field", _breakdown)
+    breakdown.add_argument("--by", required=True, metavar="FIELD",
+                           help="a field: country, quality, city, tags, created_at, total_spent, order_count…")
+    add_breakdown_options(breakdown)
+
+
+def add_breakdown_options(parser: argparse.ArgumentParser) -> None:
+    """`--top`, `--bucket` and `--bins`: the options of `rare breakdown`, and of the REPL's `:breakdown`."""
+    from rare_dsl.store.defaults import BREAKDOWN_BINS, BREAKDOWN_MAX_ROWS, BREAKDOWN_TOP, BUCKETS
+
+    parser.add_argument("--top", type=int, default=BREAKDOWN_TOP, metavar="N",
+                        help=f"values (or tags) shown before `other`; default {BREAKDOWN_TOP}")
+    parser.add_argument("--bucket", choices=BUCKETS, default=None,
+                        help="a timestamp by day, week, month or year; default: the finest giving "
+                             f"{BREAKDOWN_MAX_ROWS} rows or fewer")
+    parser.add_argument("--bins", type=int, default=None, metavar="N",
+                        help=f"a number in about N ranges with round edges (0–50, 50–100); default {BREAKDOWN_BINS}")
 
 
 def _command(commands: argparse._SubParsersAction, name: str, help_text: str,
@@ -241,13 +254,12 @@ def _explain(args: argparse.Namespace, question: Question) -> int:
 
 
 def _breakdown(args: argparse.Namespace, question: Question) -> int:
-    if args.top < 1:
-        raise UsageError("--top takes 1 or more values")
-    found = question.queries.breakdown(question.rule, args.by, question.as_of, top=args.top,
-                                       segments=question.segments)
+    found = question.queries.breakdown(question.rule, args.by, question.as_of, top=args.top, bucket=args.bucket,
+                                       bins=args.bins, segments=question.segments)
     if args.format == "json":
-        _json({"field": found.field, "count": found.matching, "as_of": instant(found.as_of),
-               "values": [{"value": plain(value), "contacts": n} for value, n in found.top],
+        _json({"field": found.field, "kind": found.kind, **({"bucket": found.bucket} if found.bucket else {}),
+               "count": found.matching, "as_of": instant(found.as_of),
+               "values": [breakdown_row(found, value, n) for value, n in found.top],
                "other": found.other, "missing": found.missing})
         return EXIT_OK
     for line in breakdown_lines(found):
@@ -280,21 +292,72 @@ def explain_lines(explanation: Explanation) -> list[str]:
     return lines
 
 
+class _Options(argparse.ArgumentParser):
+    """The REPL's `:breakdown` options, read by the same declarations as `rare breakdown`'s; a mistake is a
+    ValueError with argparse's message, never an exit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ValueError(message)
+
+
+def breakdown_request(argument: str) -> argparse.Namespace:
+    """`FIELD [--bucket B] [--bins N] [--top N]` of the REPL's `:breakdown`: `by`, `top`, `bucket`, `bins`."""
+    import shlex
+
+    parser = _Options(prog=":breakdown", add_help=False)
+    parser.add_argument("by", metavar="FIELD")
+    add_breakdown_options(parser)
+    try:
+        words = shlex.split(argument)
+    except ValueError as error:
+        raise ValueError(str(error).lower()) from None
+    if not words:
+        raise ValueError("give a field")
+    return parser.parse_args(words)
+
+
 def breakdown_lines(breakdown: Breakdown) -> list[str]:
-    """`breakdown` as a bar chart: each value, its contacts and share, a bar; then other and missing."""
+    """`breakdown` as a bar chart: each value (tag, time bucket, range), its contacts and share, a bar; then
+    other and missing. Time buckets and ranges are shown in order, empty ones too."""
+    from rare_dsl.store.breakdown import label as shown
+
     if not breakdown.matching:
         return ["No contact matches the rule."]
-    rows = [(str(value), n) for value, n in breakdown.top]
+    rows = [(shown(value, breakdown.bucket), n) for value, n in breakdown.top]
     if breakdown.other:
-        rows.append(("(other values)", breakdown.other))
+        rows.append(("(other tags)" if breakdown.kind == "tags" else "(other values)", breakdown.other))
     if breakdown.missing:
-        rows.append(("(missing)", breakdown.missing))
+        rows.append(("(no tag)" if breakdown.kind == "tags" else "(missing)", breakdown.missing))
+    if not rows:
+        return [f"{breakdown.matching:,} contacts by {breakdown.field}: none has one."]
     width = max(len(label) for label, _ in rows)
     largest = max(n for _, n in rows)
-    lines = [f"{breakdown.matching:,} contacts by {breakdown.field}:"]
+    how = {"tags": " (a contact counts under each of its tags)", "time": f", by {breakdown.bucket}"}.get(
+        breakdown.kind, "")
+    if breakdown.kind == "ranges" and breakdown.top:
+        first = breakdown.top[0][0]
+        how = f", in ranges of {shown(first.high - first.low)}"
+    lines = [f"{breakdown.matching:,} contacts by {breakdown.field}{how}:"]
     for label, n in rows:
         lines.append(f"  {label:<{width}}  {n:>9,}  {n / breakdown.matching:>6.1%}  {bar(n, largest)}")
     return lines
+
+
+def breakdown_row(breakdown: Breakdown, value: Any, contacts: int) -> dict[str, Any]:
+    """A row of `breakdown --format json`: the value as the chart shows it, a time bucket's first day, a
+    range's edges (numbers: decimals are exact in JSON text)."""
+    from rare_dsl.store.breakdown import Range, label
+
+    row: dict[str, Any] = {"value": plain(value)}
+    if breakdown.kind == "time":
+        row = {"value": label(value, breakdown.bucket), "from": value.isoformat()}
+    elif isinstance(value, Range):
+        row = {"value": str(value), "from": _edge(value.low), "to": None if value.high is None else _edge(value.high)}
+    return {**row, "contacts": contacts}
+
+
+def _edge(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def bar(value: int, largest: int, width: int = BAR_WIDTH) -> str:

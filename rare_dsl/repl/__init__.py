@@ -77,6 +77,17 @@ def run_lines(repl: Any, lines: Iterable[str]) -> None:
         repl.close()
 
 
+def demo_until(as_of: dt.datetime | None) -> dt.datetime | None:
+    """Where the first start's demo ends: the day of `--as-of` when it is in the past, since facts after
+    the instant rules are evaluated at would be facts of the future (and the documented sessions then show
+    the same numbers on any day); else today."""
+    from rare_dsl.store.demo import default_anchor
+
+    if as_of is None:
+        return None
+    return min(default_anchor(as_of), default_anchor())
+
+
 def ensure_store(repl: Any, db: str | None) -> bool:
     """Create the demo store when none exists yet, with a progress bar, and say so in one line.
 
@@ -98,7 +109,7 @@ def ensure_store(repl: Any, db: str | None) -> bool:
     try:
         with Store.open(location, write=True, schema=repl.settings.schema) as store, \
                 progress_bar("Creating the demo store") as progress:
-            report = generate(store, progress=progress)
+            report = generate(store, anchor=demo_until(repl.settings.as_of), progress=progress)
     except StoreError as error:
         repl.say(f"No store at {location.path}, and the demo one could not be created: {error}", style="yellow")
         return False

@@ -84,7 +84,8 @@ class ReplCompleter(Completer):
             return
         choices: list[str] = []
         if name == ":breakdown":
-            choices = [f.name for f in self.repl.settings.schema.fields.values() if f.kind == "attribute"]
+            choices = [f.name for f in self.repl.settings.schema.fields.values()
+                       if f.kind in ("attribute", "tags", "aggregate")]
         elif name == ":fields":
             choices = ["customer", "ecommerce", "engagement", "membership"]
         elif name in (":dialect", ":sql"):

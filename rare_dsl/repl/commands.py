@@ -185,22 +185,30 @@ def _explain(repl: Repl, argument: str) -> None:
         repl.say(line)
 
 
-@command(":breakdown", "FIELD", "a bar chart of the last rule's contacts by a customer field")
+@command(":breakdown", "FIELD [--bucket B] [--bins N] [--top N]",
+         "a bar chart of the last rule's contacts by a field: values, tags, time buckets or ranges")
 def _breakdown(repl: Repl, argument: str) -> None:
-    from rare_dsl.store.queries import UnknownField, breakdown_field
+    from rare_dsl.cli.segment_queries import breakdown_request
+    from rare_dsl.store.breakdown import breakdown_field, check_options
+    from rare_dsl.store.errors import StoreError
 
     try:
-        field = breakdown_field(repl.settings.schema, argument)
-    except UnknownField as error:
-        message = f"Usage: :breakdown FIELD. {error.message[0].upper()}{error.message[1:]}"
-        message += f"; {error.hint}" if error.hint else ""
+        request = breakdown_request(argument)
+        field = breakdown_field(repl.settings.schema, request.by)
+        check_options(field, bucket=request.bucket, bins=request.bins, top=request.top)
+    except (StoreError, ValueError) as error:
+        text = error.message if isinstance(error, StoreError) else str(error)
+        hint = error.hint if isinstance(error, StoreError) else None
+        message = f"Usage: :breakdown FIELD [--bucket B] [--bins N] [--top N]. {text[0].upper()}{text[1:]}"
+        message += f"; {hint}" if hint else ""
         repl.say(message if message.endswith(("?", ".")) else message + ".", style="red")
         return
     rule = _rule(repl)
     if rule is None or not _compiler_ready(repl):
         return
-    found = repl.query(lambda cursor: repl.queries().breakdown(rule, field.name, repl.settings.as_of,
-                                                               segments=repl.segments, cursor=cursor))
+    found = repl.query(lambda cursor: repl.queries().breakdown(
+        rule, field.name, repl.settings.as_of, top=request.top, bucket=request.bucket, bins=request.bins,
+        segments=repl.segments, cursor=cursor))
     if found is None:
         return
     from rare_dsl.cli.segment_queries import breakdown_lines

@@ -7,6 +7,7 @@
 - `rare_dsl.store.queries.SegmentQueries(store)`: what a rule selects (count, sample, explain, breakdown),
   for `rare count` and its siblings and for the REPL, and the values a field has, for the REPL's completion
   and `rare check --db` (imported on demand: it imports the compiler).
+- `rare_dsl.store.breakdown.breakdown(rule, field, dialect=, run=)`: the breakdown's queries, for any engine.
 
 List operations live in `rare_dsl.lists`; they take an open `Store`.
 

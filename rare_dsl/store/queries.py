@@ -1,12 +1,14 @@
 """Segment queries on the store: how many contacts match a rule, who they are, how many survive each clause,
-and how they split by a customer field; plus the values a field or parameter has, which the REPL completes
-and the "no contact has this value" lint (RW404) looks up. One implementation for the command line (`rare
-count|sample|explain|breakdown`, `rare list snapshot`, `rare check --db`) and the REPL.
+and how they split by a field (`rare_dsl.store.breakdown`, shared with every engine); plus the values a
+field or parameter has, which the REPL completes and the "no contact has this value" lint (RW404) looks up.
+One implementation for the command line (`rare count|sample|explain|breakdown`, `rare list snapshot`,
+`rare check --db`) and the REPL.
 
 Every query starts from the compiler's own SQL for the rule (`rare_dsl.compiler.compile`) and wraps it with
 sqlglot builders; nothing here decides what a rule means. Explaining a rule compiles its prefixes, taken
 from the typed rule; a sample reads the value of each aggregate or function the rule uses through the
-compiler too, by compiling the rule ranked by that value and taking the ranking expression.
+compiler too, by compiling the rule ranked by that value and taking the ranking expression
+(`rare_dsl.store.breakdown.value_query`, which breakdowns by a measure use too).
 
 Cancelling: each method runs on the `cursor` it is given (a DuckDB connection of its own, from `cursor()`),
 so another thread can stop it with `cursor.interrupt()`; the method then raises `Cancelled`.
@@ -26,15 +28,13 @@ import duckdb
 from sqlglot import exp
 
 from rare_dsl import typed
-from rare_dsl.diagnostics import suggest
 from rare_dsl.schema import Field
+from rare_dsl.store.breakdown import TOP, Breakdown, breakdown, value_query
 from rare_dsl.store.connection import Store
 from rare_dsl.store.errors import StoreError
 from rare_dsl.types import Type
 
 Segments = Mapping[str, "typed.CheckedRule | typed.CheckedSegment"]
-# The breakdown's default number of values shown before "other".
-TOP = 10
 
 
 class Cancelled(Exception):
@@ -48,10 +48,6 @@ class QueryError(StoreError):
     def __init__(self, message: str, *, reason: str | None = None) -> None:
         super().__init__(message)
         self.reason = reason or message
-
-
-class UnknownField(StoreError):
-    """`breakdown` was given a name that is not a customer field; a usage error, with the closest name."""
 
 
 # ------------------------------------------------------------------------------------------------- results
@@ -105,19 +101,6 @@ class Step:
 class Explanation:
     steps: tuple[Step, ...]
     total: int
-    as_of: dt.datetime | None = None
-
-
-@dataclass(frozen=True)
-class Breakdown:
-    """The members of a rule by the values of a customer field: the `top` most common values with their
-    counts, then everyone else (`other`) and those with no value (`missing`); all of it sums to `matching`."""
-
-    field: str
-    matching: int
-    top: tuple[tuple[Any, int], ...]
-    other: int
-    missing: int
     as_of: dt.datetime | None = None
 
 
@@ -202,19 +185,7 @@ class SegmentQueries:
 
     def _value_query(self, rule: typed.CheckedRule, node: typed.Node, as_of: dt.datetime | None,
                      segments: Segments | None) -> exp.Select:
-        """`SELECT customer_id, value FROM customers ...` with the value of `node` for every contact, as the
-        compiler computes it: the compiled rule ranked by the value, whose ranking keys are [a missing-last
-        flag,] the value, and the customer id that breaks ties."""
-        ranked = dataclasses.replace(rule, condition=None, limit=None,
-                                     order_by=(typed.OrderKey(node.span, node, False),))  # type: ignore[arg-type]
-        query = self.members(ranked, as_of, segments=segments).copy()
-        order = query.args.get("order")
-        keys = order.expressions if order is not None else []
-        if len(keys) < 2:
-            raise QueryError("the compiler ranked the rule in a shape this version cannot read values from")
-        value = keys[-2].this
-        query.set("order", None)
-        return query.select(exp.alias_(value, "value", quoted=True), copy=False)
+        return value_query(rule, node, "duckdb", as_of, segments)
 
     def _tags(self, ids: Sequence[Any], cursor: Any | None) -> list[tuple[Any, list[str]]]:
         customer = self.store.column("customer_tags", "customer_id", "t")
@@ -285,26 +256,12 @@ class SegmentQueries:
     # ------------------------------------------------------------------------------------- breakdown
 
     def breakdown(self, rule: typed.CheckedRule, field: str, as_of: dt.datetime | None = None, *, top: int = TOP,
-                  segments: Segments | None = None, cursor: Any | None = None) -> Breakdown:
-        """The rule's members by the values of a customer field: the `top` most common, then the rest and
-        the missing ones. Raises UnknownField (a usage error) for a name that is not a customer field."""
-        chosen = breakdown_field(rule.schema, field)
-        value = exp.column(str(chosen.column), table="c", quoted=True)
-        members = self.store.column("customers", "customer_id", "c").isin(
-            query=self.members(rule, as_of, segments=segments))
-        customers = self.store.table("customers").as_("c")
-        contacts = exp.Count(this=exp.Star())
-        common = (exp.select(value.as_("value"), contacts.as_("contacts"))
-                  .from_(customers)
-                  .where(exp.and_(members, exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))))
-                  .group_by(value.copy())
-                  .order_by(exp.Ordered(this=contacts.copy(), desc=True), value.copy())
-                  .limit(exp.Literal.number(top)))
-        found = tuple((row[0], int(row[1])) for row in self._run(common, cursor))
-        sizes = exp.select(contacts.copy(), exp.Count(this=value.copy())).from_(customers.copy()).where(members.copy())
-        matching, present = (int(n) for n in self._run(sizes, cursor)[0])
-        other = present - sum(n for _, n in found)
-        return Breakdown(chosen.name, matching, found, other, matching - present, as_of)
+                  bucket: str | None = None, bins: int | None = None, segments: Segments | None = None,
+                  cursor: Any | None = None) -> Breakdown:
+        """The rule's members by a field (`rare_dsl.store.breakdown`, which every engine shares). Raises
+        UnknownField, or a StoreError for an option that does not fit the field (both usage errors)."""
+        return breakdown(rule, field, dialect="duckdb", run=lambda query: self._run(query, cursor), as_of=as_of,
+                         segments=segments, top=top, bucket=bucket, bins=bins)
 
     # ------------------------------------------------------------------------------- values, lists
 
@@ -412,24 +369,6 @@ class SegmentQueries:
             if not isinstance(error, duckdb.Error):
                 raise
             raise QueryError(f"the query failed: {_first_line(error)}", reason=_first_line(error)) from None
-
-
-def breakdown_field(schema: Any, name: str) -> Field:
-    """The customer field `breakdown` groups by; UnknownField, with the closest name, for anything else."""
-    wanted = name.strip().lower()
-    choices = [f.name for f in schema.fields.values() if f.kind == "attribute" and f.column]
-    found = schema.fields.get(wanted)
-    if found is not None and found.name in choices:
-        return found
-    if found is not None:
-        why = "a contact's tags are many values" if found.kind == "tags" else \
-            "it is computed from facts, not a column of customers"
-        raise UnknownField(f"`{found.name}` cannot break contacts down: {why}",
-                           hint="a customer field: " + ", ".join(choices), usage=True)
-    close = suggest(wanted, choices) if wanted else None
-    raise UnknownField(f"unknown customer field `{name}`" if wanted else "give a customer field",
-                       hint=f"did you mean `{close}`?" if close else "a customer field: " + ", ".join(choices),
-                       usage=True)
 
 
 def _looked_at(rule: typed.CheckedRule) -> tuple[list[Field], bool, list[tuple[str, typed.Node]]]:
