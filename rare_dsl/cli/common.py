@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rare_dsl.diagnostics import Diagnostic, Source, Span
+from rare_dsl.diagnostics import Diagnostic, Source, Span, not_utf8_text
 
 if TYPE_CHECKING:
     from rare_dsl.settings import Settings
@@ -153,11 +153,7 @@ def not_utf8(raw: bytes, error: UnicodeDecodeError, name: str) -> Diagnostic:
 
 def undecodable_rule(rule: str) -> Diagnostic | None:
     """RD901 when `-e` got bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
-    bad = next((i for i, ch in enumerate(rule) if "\ud800" <= ch <= "\udfff"), None)
-    if bad is None:
-        return None
-    return Diagnostic("RD901", "cannot read the rule: it is not UTF-8 text", Span(bad, bad + 1), Source(rule),
-                      label="not UTF-8", hints=("write the rule in UTF-8, or give it in a rule file",))
+    return not_utf8_text(Source(rule), "the rule", "write the rule in UTF-8, or give it in a rule file")
 
 
 
