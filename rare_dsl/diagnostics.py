@@ -63,6 +63,8 @@ CODES: dict[str, str] = {
     "RD902": "invalid schema file",
     "RD903": "invalid settings",
     "RD904": "cannot write file",
+    # RW9xx: warnings about the files around the rules; they never fail a check
+    "RW901": "file skipped in a folder",
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import errno
 import os
 import re
 import stat
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rare_dsl.diagnostics import Diagnostic, Source, Span, not_utf8_text
+from rare_dsl.diagnostics import Diagnostic, Severity, Source, Span, not_utf8_text
 
 if TYPE_CHECKING:
     from rare_dsl.settings import Settings
@@ -69,26 +70,62 @@ def rule_paths(given: Sequence[str], settings: Settings, command: str) -> list[s
 
 def find_rule_files(paths: Sequence[str]) -> tuple[list[Path], list[Diagnostic]]:
     """The rule files under the given paths (folders searched recursively, each file once, in path order);
-    a path that leads to none is an RD901 diagnostic."""
+    a path that leads to none is an RD901 diagnostic. A symbolic link met in a folder that leads nowhere
+    (to itself, or to a missing file) is skipped with an RW901 warning, never silently."""
     files: list[Path] = []
     problems: list[Diagnostic] = []
     seen: set[Path] = set()  # a file reached twice (`rare check dir/ dir/a.rare`) is read once
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found = sorted(p for p in path.rglob(f"*{RULE_FILE_SUFFIX}") if p.is_file())
+            found = []
+            for entry in sorted(path.rglob(f"*{RULE_FILE_SUFFIX}")):
+                if entry.is_file():
+                    found.append(entry)
+                elif (broken := broken_link(entry)) is not None:
+                    problems.append(Diagnostic("RW901", f"skipped `{entry}`: {broken}", None, Source("", str(entry)),
+                                               severity=Severity.WARNING,
+                                               hints=("remove the link, or point it at a rule file",)))
             if not found:
                 problems.append(unreadable(given, f"the folder holds no {RULE_FILE_SUFFIX} files"))
         elif path.exists():
             found = [path]
         else:
-            problems.append(unreadable(given, "no such file or folder"))
+            problems.append(unreadable(given, broken_link(path) or "no such file or folder"))
             continue
         for file in found:
             if file.resolve() not in seen:
                 seen.add(file.resolve())
                 files.append(file)
     return files, problems
+
+
+def broken_link(path: Path) -> str | None:
+    """What is wrong with `path` when it is a symbolic link that leads to no file: a loop (a link to itself,
+    or links that lead back to each other), or a link to something missing; None otherwise."""
+    if not path.is_symlink():
+        return None
+    try:
+        path.stat()
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "it is a symbolic link that leads back to itself"
+        if error.errno == errno.ENOENT:
+            with contextlib.suppress(OSError):
+                return f"it is a symbolic link to `{os.readlink(path)}`, which does not exist"
+        return f"it is a symbolic link that cannot be followed ({error.strerror or error})"
+    return None
+
+
+def file_errors(problems: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """The errors among the problems `find_rule_files` reports; its warnings (a link skipped in a folder)
+    are printed on standard error, so that a command's output (SQL, JSON) stays its own."""
+    warnings = [d for d in problems if not d.is_error]
+    if warnings:
+        from rare_dsl.diagnostics import render, use_color
+
+        print(render(warnings, color=use_color(sys.stderr)), end="", file=sys.stderr)
+    return [d for d in problems if d.is_error]
 
 
 def read_text(file: Path) -> tuple[str | None, Diagnostic | None]:
