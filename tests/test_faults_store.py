@@ -290,6 +290,16 @@ def test_no_connection_loads_an_extension(tmp_path: Path) -> None:
         assert connection.execute(settings).fetchone() == (False, False)
 
 
+def test_every_duckdb_connection_is_opened_by_connect() -> None:
+    """The settings above hold for every connection because rare opens DuckDB in one place only."""
+    import re
+
+    opened = [str(path.relative_to(ROOT)) for path in sorted((ROOT / "rare_dsl").rglob("*.py"))
+              for line in path.read_text(encoding="utf-8").splitlines()
+              if re.search(r"\bduckdb\.connect\(|from duckdb import .*\bconnect\b", line)]
+    assert opened == ["rare_dsl/store/connection.py"]  # in `connect`, with NO_EXTENSIONS
+
+
 # -------------------------------------------------------------------------- 9. a store that cannot be written
 
 
