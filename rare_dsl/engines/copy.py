@@ -32,15 +32,15 @@ def copy_tables(source: str, engine: Engine, schema: Schema, *, replace: bool = 
     again on failure). Raises EngineError with one line for the user."""
     from rare_dsl.store.connection import connect
 
+    if engine.dialect == "duckdb" and _exists(engine, INFO_TABLE):
+        # Its tables have the store's keys and lists; a copy for counting would replace them.
+        raise EngineError(f"{redact(engine.url)} is a rare store, not an engine's copy: `rare load` would "
+                          "replace its tables; give another file (rare commands read the store as it is)")
     reader = connect()
     try:
         relations = _sources(reader, Path(source), schema)
         counts = {name: reader.execute(f"SELECT COUNT(*) FROM ({query})").fetchone()[0]  # type: ignore[index]
                   for name, (query, _) in relations.items()}
-        if engine.dialect == "duckdb" and _exists(engine, INFO_TABLE):
-            # Its tables have the store's keys and lists; a copy for counting would replace them.
-            raise EngineError(f"{redact(engine.url)} is a rare store, not an engine's copy: `rare load` would "
-                              "replace its tables; give another file (rare commands read the store as it is)")
         if not replace:
             existing = [name for name in relations if _exists(engine, name)]
             if existing:

@@ -133,6 +133,8 @@ class Store:
             except duckdb.Error as error:
                 with contextlib.suppress(duckdb.Error):
                     self.connection.execute("ROLLBACK")
+                if not isinstance(error, (duckdb.IOException, duckdb.TransactionException)):
+                    raise
                 # Committing writes the write-ahead log: a folder or disk that refuses it fails here.
                 raise StoreError(f"cannot write the store {self.location.path}: {_plain(str(error))}; nothing "
                                  "was changed", hint="check the free disk space, and that the store and its "
