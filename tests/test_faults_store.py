@@ -464,3 +464,13 @@ def test_a_link_that_leads_nowhere_in_a_folder_is_a_warning(links: Path) -> None
     assert compiled.stdout.startswith("-- segment french")
     assert "RW901" not in compiled.stdout and compiled.stderr.count("warning[RW901]") == 2
     assert state(links) == before
+
+
+@pytest.mark.parametrize("argv", [["list", "ls"], ["list", "create", "Leads"], ["count", "-e", 'city = "Paris"']],
+                         ids=lambda a: " ".join(a[:2]))
+def test_a_store_path_that_is_a_link_to_itself(tmp_path: Path, argv: list[str]) -> None:
+    (tmp_path / "shop.duckdb").symlink_to("shop.duckdb")
+    done = rare(*argv, "--db", "shop.duckdb", cwd=tmp_path)
+    assert (done.returncode, done.stderr) == (
+        2, f"rare {argv[0]}: cannot open the store shop.duckdb: it is a symbolic link that leads back to itself\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["shop.duckdb"]

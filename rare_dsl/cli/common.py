@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import errno
 import os
 import re
 import stat
@@ -72,6 +71,8 @@ def find_rule_files(paths: Sequence[str]) -> tuple[list[Path], list[Diagnostic]]
     """The rule files under the given paths (folders searched recursively, each file once, in path order);
     a path that leads to none is an RD901 diagnostic. A symbolic link met in a folder that leads nowhere
     (to itself, or to a missing file) is skipped with an RW901 warning, never silently."""
+    from rare_dsl.store.files import broken_link
+
     files: list[Path] = []
     problems: list[Diagnostic] = []
     seen: set[Path] = set()  # a file reached twice (`rare check dir/ dir/a.rare`) is read once
@@ -98,23 +99,6 @@ def find_rule_files(paths: Sequence[str]) -> tuple[list[Path], list[Diagnostic]]
                 seen.add(file.resolve())
                 files.append(file)
     return files, problems
-
-
-def broken_link(path: Path) -> str | None:
-    """What is wrong with `path` when it is a symbolic link that leads to no file: a loop (a link to itself,
-    or links that lead back to each other), or a link to something missing; None otherwise."""
-    if not path.is_symlink():
-        return None
-    try:
-        path.stat()
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            return "it is a symbolic link that leads back to itself"
-        if error.errno == errno.ENOENT:
-            with contextlib.suppress(OSError):
-                return f"it is a symbolic link to `{os.readlink(path)}`, which does not exist"
-        return f"it is a symbolic link that cannot be followed ({error.strerror or error})"
-    return None
 
 
 def file_errors(problems: Sequence[Diagnostic]) -> list[Diagnostic]:

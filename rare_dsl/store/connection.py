@@ -29,7 +29,7 @@ from sqlglot import exp
 from rare_dsl.schema import Schema, default_schema
 from rare_dsl.store import tables
 from rare_dsl.store.errors import StoreError, StoreLocked
-from rare_dsl.store.files import duckdb_problem, write_problem
+from rare_dsl.store.files import broken_link, duckdb_problem, write_problem
 from rare_dsl.store.location import Location, locate
 
 # How long to wait for another process's lock before saying so: long enough to ride out a short command
@@ -244,6 +244,9 @@ def check_file(location: Location, *, write: bool, create: bool = True) -> None:
     if path.is_dir():
         raise StoreError(f"{path} is a folder, not a store file", hint="give a file path such as shop.duckdb",
                          usage=location.origin == "--db")
+    broken = broken_link(path, missing_ok=write and create)  # making a store creates a link's missing file
+    if broken is not None:
+        raise StoreError(f"cannot open the store {path}: {broken}", usage=location.origin == "--db")
     if (not write or not create) and not path.exists():
         raise StoreError(f"there is no store at {path} yet",
                          hint="`rare demo` fills one with a demo shop; `rare list create NAME` starts an empty one")

@@ -5,12 +5,14 @@ extension, and a CSV or Parquet file becomes an in-memory database with a view o
 written is lost when the command ends. So a file is read as a DuckDB database only when its header says
 it is one (`duckdb_problem`). And a store DuckDB cannot write fails only when a change is committed (the
 write-ahead log `PATH.wal` is created then), so writing commands ask first (`write_problem`) and refuse
-before anything is done. Neither imports DuckDB.
+before anything is done. Neither imports DuckDB; nor does `broken_link`, which says what is wrong with a
+symbolic link that leads to no file (the rule-file loader uses it too).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from pathlib import Path
 
@@ -24,6 +26,26 @@ _OTHER_FORMATS = (
     (b"PK\x03\x04", "a zip archive (or a spreadsheet)"),
 )
 _SNIFF = 4096
+
+
+def broken_link(path: Path, *, missing_ok: bool = False) -> str | None:
+    """What is wrong with `path` when it is a symbolic link that leads to no file: a loop (a link to itself,
+    or links that lead back to each other), or a link to something missing (unless `missing_ok`: a file
+    about to be created there); None otherwise."""
+    if not path.is_symlink():
+        return None
+    try:
+        path.stat()
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "it is a symbolic link that leads back to itself"
+        if error.errno == errno.ENOENT:
+            if missing_ok:
+                return None
+            with contextlib.suppress(OSError):
+                return f"it is a symbolic link to `{os.readlink(path)}`, which does not exist"
+        return f"it is a symbolic link that cannot be followed ({error.strerror or error})"
+    return None
 
 
 def wal_of(path: Path) -> Path:
