@@ -12,6 +12,8 @@ nothing changed (the file's bytes, its tables, no file left beside it).
   with `chattr +i`, which refuses root too, and falls back to permission bits for other users.
 - A lone surrogate in a rule given to the Python API is RD901 at its span, as on the command line; a
   symbolic link that leads nowhere says so when named, and is an RW901 warning when met in a folder.
+- What already held stays true: a full disk (a file-size limit, which binds root too) or `kill -9` in the
+  middle of a write leaves the store holding exactly what it held.
 """
 
 from __future__ import annotations
@@ -19,14 +21,19 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
+import resource
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from store_helpers import snapshot
 
 import rare_dsl
 from rare_dsl import RuleError
@@ -292,8 +299,6 @@ def test_no_connection_loads_an_extension(tmp_path: Path) -> None:
 
 def test_every_duckdb_connection_is_opened_by_connect() -> None:
     """The settings above hold for every connection because rare opens DuckDB in one place only."""
-    import re
-
     opened = [str(path.relative_to(ROOT)) for path in sorted((ROOT / "rare_dsl").rglob("*.py"))
               for line in path.read_text(encoding="utf-8").splitlines()
               if re.search(r"\bduckdb\.connect\(|from duckdb import .*\bconnect\b", line)]
@@ -474,3 +479,42 @@ def test_a_store_path_that_is_a_link_to_itself(tmp_path: Path, argv: list[str]) 
     assert (done.returncode, done.stderr) == (
         2, f"rare {argv[0]}: cannot open the store shop.duckdb: it is a symbolic link that leads back to itself\n")
     assert [p.name for p in tmp_path.iterdir()] == ["shop.duckdb"]
+
+
+# ------------------------------------------------------------ the faults that already held, kept true
+
+
+def test_a_full_disk_during_a_write_keeps_the_store(tmp_path: Path) -> None:
+    """A file-size limit (which refuses root too) stands for a full disk: `rare demo --force` fails in one
+    line, and the store still holds what it held."""
+    store = make_store(tmp_path / "shop.duckdb")
+    before = snapshot(store)
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (store.stat().st_size + 400_000,) * 2)
+
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(HOME[0])}
+    done = subprocess.run([sys.executable, "-m", "rare_dsl", "demo", "--contacts", "20000", "--force", "--db",
+                           store.name], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120,
+                          preexec_fn=limited)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "File too large" in done.stderr and "the store is as it was" in done.stderr
+    assert "internal error" not in done.stderr
+    assert snapshot(store) == before
+
+
+def test_kill_9_during_a_write_keeps_the_store(tmp_path: Path) -> None:
+    store = make_store(tmp_path / "shop.duckdb")
+    before = snapshot(store)
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(HOME[0])}
+    process = subprocess.Popen([sys.executable, "-m", "rare_dsl", "demo", "--contacts", "1M", "--force", "--db",
+                                store.name], cwd=tmp_path, env=environment, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    time.sleep(2.0)
+    assert process.poll() is None, "the demo ended before it could be killed"
+    process.kill()
+    process.wait(timeout=30)
+    assert snapshot(store) == before
+    done = rare("list", "show", "Leads", "--db", store.name, cwd=tmp_path)
+    assert done.returncode == 0 and "ann@example.com" in done.stdout
