@@ -481,6 +481,15 @@ def test_a_store_path_that_is_a_link_to_itself(tmp_path: Path, argv: list[str]) 
     assert [p.name for p in tmp_path.iterdir()] == ["shop.duckdb"]
 
 
+
+def test_rare_check_db_names_a_link_to_itself(tmp_path: Path) -> None:
+    (tmp_path / "shop.duckdb").symlink_to("shop.duckdb")
+    done = rare("check", "--db", "shop.duckdb", "-e", 'city = "Paris"', cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stdout.startswith("error[RD901]: cannot read database `shop.duckdb`: it is a symbolic link that "
+                                  "leads back to itself\n")
+
+
 # ------------------------------------------------------------ the faults that already held, kept true
 
 
