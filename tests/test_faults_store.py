@@ -490,6 +490,24 @@ def test_rare_check_db_names_a_link_to_itself(tmp_path: Path) -> None:
                                   "leads back to itself\n")
 
 
+def test_the_repl_loads_a_folder_with_a_link_that_leads_nowhere(links: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from rare_dsl.repl.session import Repl, Settings
+    from rare_dsl.schema import default_schema
+
+    repl = Repl(Settings(default_schema()), console=Console(file=io.StringIO(), width=120, color_system=None))
+    try:
+        repl.handle(f":load {links / 'segments'}")
+        shown = repl.console.file.getvalue()
+    finally:
+        repl.close()
+    assert shown.count("warning[RW901]") == 2
+    assert shown.endswith("Loaded 1 file: 1 segments in all.\n")
+
+
 # ------------------------------------------------------------ the faults that already held, kept true
 
 
