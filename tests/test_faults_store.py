@@ -508,6 +508,11 @@ def test_the_repl_loads_a_folder_with_a_link_that_leads_nowhere(links: Path) -> 
     assert shown.endswith("Loaded 1 file: 1 segments in all.\n")
 
 
+def test_rw901_cannot_be_suppressed_in_a_rule() -> None:
+    [warning] = rare_dsl.check('city = "x"  # rare: ignore[RW901]').warnings
+    assert (warning.code, warning.message) == ("RW405", "`RW901` is about files, not rules: it cannot be suppressed")
+
+
 # ------------------------------------------------------------ the faults that already held, kept true
 
 
