@@ -141,6 +141,19 @@ def test_a_reading_command_says_a_database_is_not_a_store(foreign: Path, argv: l
     assert state(foreign.parent) == before
 
 
+def test_the_repl_says_a_database_is_not_a_store(foreign: Path) -> None:
+    """The REPL opens the store read-only: it says what the file is, and goes on checking rules."""
+    before = state(foreign.parent)
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "HOME": str(HOME[0])}
+    done = subprocess.run([sys.executable, "-m", "rare_dsl", "repl", "--db", foreign.name], cwd=foreign.parent,
+                          env=environment, input='country = "France"\n', capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("other.duckdb is a DuckDB database, but not a rare store: it holds the table "
+                                  "`foo`, none of the reference tables")
+    assert "The rule is valid." in done.stdout
+    assert state(foreign.parent) == before
+
+
 def test_a_database_of_other_tables_of_the_same_names_is_not_a_store(tmp_path: Path) -> None:
     """Someone's own `customers` and `orders`: `rare list create` once added the eight tables it lacked,
     after which every command failed on the columns it did not have."""
