@@ -63,6 +63,8 @@ CODES: dict[str, str] = {
     "RD902": "invalid schema file",
     "RD903": "invalid settings",
     "RD904": "cannot write file",
+    # RW9xx: warnings about the files around the rules; they never fail a check
+    "RW901": "file skipped in a folder",
 }
 
 
@@ -182,6 +184,18 @@ def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
         return (d.source.name if d.source else "", d.span.start if d.span else -1, d.span.end if d.span else -1)
 
     return sorted(diagnostics, key=key)
+
+
+def not_utf8_text(source: Source, what: str, *hints: str) -> Diagnostic | None:
+    """RD901 at the first lone surrogate of `source`, or None: a code point that is not a character, so no
+    UTF-8 text holds it (Python keeps the undecodable bytes of a command line as these). `what` names the
+    input in the message: "the rule", or a file name in backquotes."""
+    try:
+        source.text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return Diagnostic("RD901", f"cannot read {what}: it is not UTF-8 text", Span(error.start, error.start + 1),
+                          source, label="not UTF-8", hints=hints)
+    return None
 
 
 def suggest(word: str, candidates: Iterable[str], *, cutoff: float = 0.6) -> str | None:

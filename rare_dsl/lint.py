@@ -670,6 +670,9 @@ def _unused(item: _Suppression, ran: set[str]) -> tuple[str, str, str | None] | 
                 "fix the rule instead")
     if code == UNUSED_SUPPRESSION:
         return (f"`{code}` cannot be suppressed", "remove this code", "remove the suppression that is unused")
+    if code.startswith("RW9"):  # about a file around the rules, never on a line of one
+        return (f"`{code}` is about files, not rules: it cannot be suppressed", "remove this code",
+                "fix the file the warning names")
     if code not in ran:
         return None
     return (f"unused suppression: no {code} warning on this line", "suppresses nothing",

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 from sqlglot import exp
 
 from rare_dsl import testdata
+from rare_dsl.store.connection import connect
 
 
 def make_store(path: Path, contacts: int = 200) -> Path:
     tables = testdata.generate(7, contacts=contacts)
-    with duckdb.connect(str(path)) as connection:
+    with connect(str(path)) as connection:
         for name, rows in tables.items():
             columns = testdata.COLUMN_TYPES[name]
             definitions = [exp.ColumnDef(this=exp.to_identifier(column, quoted=True),

@@ -11,14 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
+from rare_dsl.store.connection import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table of the store, sorted: equal snapshots are equal stores."""
-    connection = duckdb.connect(str(path), read_only=True)
+    connection = connect(str(path), read_only=True)
     try:
         names = [row[0] for row in connection.execute(
             "SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY table_name").fetchall()]
@@ -57,7 +57,7 @@ def rows_of(path: Path) -> dict[str, list[dict[str, Any]]]:
     the input of the reference evaluator (`rare_dsl.evaluate`) and of `testdata.load_sqlite`."""
     from rare_dsl.store import tables
 
-    connection = duckdb.connect(str(path), read_only=True)
+    connection = connect(str(path), read_only=True)
     try:
         found: dict[str, list[dict[str, Any]]] = {}
         for name in tables.TABLES:

@@ -27,6 +27,7 @@ from rich.console import Console
 from rare_dsl.repl.app import ReplCompleter, RuleValidator, build_session, history_path, run, toolbar
 from rare_dsl.repl.session import Repl, Settings
 from rare_dsl.schema import default_schema
+from rare_dsl.store.connection import connect
 
 ENTER, TAB, CTRL_C, CTRL_D = "\r", "\t", "\x03", "\x04"
 CONTACTS = 200
@@ -41,7 +42,8 @@ def expected_count(store: Path, rule: str) -> int:
     from rare_dsl.compiler import compile as compile_rule
 
     sql = compile_rule(rule).sql
-    with duckdb.connect(str(store), read_only=True) as connection:
+    # Through rare's own `connect`: DuckDB refuses a second connection to a file with another configuration.
+    with connect(store, read_only=True) as connection:
         return connection.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
 
 

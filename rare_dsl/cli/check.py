@@ -88,8 +88,8 @@ def run(args: argparse.Namespace) -> int:
         except RuleError as error:
             diagnostics.extend(error.diagnostics)
         # Unreadable files count as files of the check: they are where its errors are.
-        return _report(args, sort_diagnostics(diagnostics) + _store_problems(values), len(files) + len(unreadable),
-                       segments)
+        unread = sum(d.is_error for d in unreadable)  # a link skipped in a folder is a warning, not a file
+        return _report(args, sort_diagnostics(diagnostics) + _store_problems(values), len(files) + unread, segments)
     finally:
         if values is not None:
             values.close()

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rare_dsl.diagnostics import Diagnostic, Source, Span
+from rare_dsl.diagnostics import Diagnostic, Severity, Source, Span, not_utf8_text
 
 if TYPE_CHECKING:
     from rare_dsl.settings import Settings
@@ -69,26 +69,47 @@ def rule_paths(given: Sequence[str], settings: Settings, command: str) -> list[s
 
 def find_rule_files(paths: Sequence[str]) -> tuple[list[Path], list[Diagnostic]]:
     """The rule files under the given paths (folders searched recursively, each file once, in path order);
-    a path that leads to none is an RD901 diagnostic."""
+    a path that leads to none is an RD901 diagnostic. A symbolic link met in a folder that leads nowhere
+    (to itself, or to a missing file) is skipped with an RW901 warning, never silently."""
+    from rare_dsl.store.files import broken_link
+
     files: list[Path] = []
     problems: list[Diagnostic] = []
     seen: set[Path] = set()  # a file reached twice (`rare check dir/ dir/a.rare`) is read once
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            found = sorted(p for p in path.rglob(f"*{RULE_FILE_SUFFIX}") if p.is_file())
+            found = []
+            for entry in sorted(path.rglob(f"*{RULE_FILE_SUFFIX}")):
+                if entry.is_file():
+                    found.append(entry)
+                elif (broken := broken_link(entry)) is not None:
+                    problems.append(Diagnostic("RW901", f"skipped `{entry}`: {broken}", None, Source("", str(entry)),
+                                               severity=Severity.WARNING,
+                                               hints=("remove the link, or point it at a rule file",)))
             if not found:
                 problems.append(unreadable(given, f"the folder holds no {RULE_FILE_SUFFIX} files"))
         elif path.exists():
             found = [path]
         else:
-            problems.append(unreadable(given, "no such file or folder"))
+            problems.append(unreadable(given, broken_link(path) or "no such file or folder"))
             continue
         for file in found:
             if file.resolve() not in seen:
                 seen.add(file.resolve())
                 files.append(file)
     return files, problems
+
+
+def file_errors(problems: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """The errors among the problems `find_rule_files` reports; its warnings (a link skipped in a folder)
+    are printed on standard error, so that a command's output (SQL, JSON) stays its own."""
+    warnings = [d for d in problems if not d.is_error]
+    if warnings:
+        from rare_dsl.diagnostics import render, use_color
+
+        print(render(warnings, color=use_color(sys.stderr)), end="", file=sys.stderr)
+    return [d for d in problems if d.is_error]
 
 
 def read_text(file: Path) -> tuple[str | None, Diagnostic | None]:
@@ -153,11 +174,7 @@ def not_utf8(raw: bytes, error: UnicodeDecodeError, name: str) -> Diagnostic:
 
 def undecodable_rule(rule: str) -> Diagnostic | None:
     """RD901 when `-e` got bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
-    bad = next((i for i, ch in enumerate(rule) if "\ud800" <= ch <= "\udfff"), None)
-    if bad is None:
-        return None
-    return Diagnostic("RD901", "cannot read the rule: it is not UTF-8 text", Span(bad, bad + 1), Source(rule),
-                      label="not UTF-8", hints=("write the rule in UTF-8, or give it in a rule file",))
+    return not_utf8_text(Source(rule), "the rule", "write the rule in UTF-8, or give it in a rule file")
 
 
 

@@ -28,6 +28,7 @@ from rare_dsl.cli.common import (
     add_schema_option,
     as_of_option,
     echo,
+    file_errors,
     load_schema_option,
     project_settings,
     read_rule_files,
@@ -115,7 +116,8 @@ def _compile_files(args: argparse.Namespace, paths: list[str], schema: Any, opti
     from rare_dsl.check import check_project
     from rare_dsl.compiler import compile
 
-    files, unreadable = read_rule_files(paths)
+    files, problems = read_rule_files(paths)
+    unreadable = file_errors(problems)
     if unreadable:
         raise RuleError(unreadable)
     project = check_project(files, schema)

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     except RuleError as error:
         return _fail(list(error.diagnostics), args)
     files, problems = find_rule_files(rule_paths(args.paths, settings, "rule files or folders"))
-    tally = _Tally(failed=len(problems))
+    tally = _Tally(failed=sum(d.is_error for d in problems))  # a link skipped in a folder is only a warning
     _show(problems, args)
     for path in files:
         _format_one(path, args, tally)

@@ -48,7 +48,9 @@ class StoreValues:
             location = locate(db)
             # Said here rather than by `Store.open`, whose hint offers to create a store: a check only reads.
             if not location.path.exists():
-                raise RuleError([_unreadable(db, "no such file")])
+                from rare_dsl.store.files import broken_link
+
+                raise RuleError([_unreadable(db, broken_link(location.path) or "no such file")])
             store = Store.open(location, schema=schema, reads=_READS)
         except StoreError as error:
             raise RuleError([_unreadable(db, error.message, error.hint)]) from None

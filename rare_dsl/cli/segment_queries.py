@@ -27,6 +27,7 @@ from rare_dsl.cli.common import (
     add_schema_option,
     as_of_option,
     echo,
+    file_errors,
     load_schema_option,
     project_settings,
     read_rule_files,
@@ -111,7 +112,8 @@ def resolve_rule(text: str, schema: Schema, settings: Settings | None = None) ->
     segments: dict[str, CheckedSegment] = {}
     wanted = text.strip()
     if settings.paths:
-        files, unreadable = read_rule_files(settings.display_paths())
+        files, problems = read_rule_files(settings.display_paths())
+        unreadable = file_errors(problems)
         try:
             if unreadable:
                 raise RuleError(unreadable)

@@ -19,6 +19,7 @@ from rare_dsl.cli.common import (
     RULE_FILE_SUFFIX,
     add_schema_option,
     echo,
+    file_errors,
     load_schema_option,
     project_settings,
     read_rule_files,
@@ -49,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
         settings = project_settings()
         paths = rule_paths(args.paths, settings, "rule files or folders")
         schema = load_schema_option(args, settings)
-        files, unreadable = read_rule_files(paths)
+        files, problems = read_rule_files(paths)
+        unreadable = file_errors(problems)
         if unreadable:
             raise RuleError(unreadable)
         project = check_project(files, schema)

@@ -13,7 +13,8 @@ from sqlglot import exp
 
 from rare_dsl.engines.base import Engine, EngineError, Progress, first_line, redact
 from rare_dsl.schema import Schema
-from rare_dsl.store.tables import COLUMNS, drop_statements, stored_columns
+from rare_dsl.store.files import duckdb_problem
+from rare_dsl.store.tables import COLUMNS, INFO_TABLE, drop_statements, stored_columns
 
 FETCH = 10_000
 SOURCE_SUFFIXES = (".csv", ".parquet")
@@ -29,9 +30,13 @@ def copy_tables(source: str, engine: Engine, schema: Schema, *, replace: bool = 
     """Create the reference tables in `engine` and copy every row of them from `source`. All or nothing:
     the tables and rows appear in one transaction (MySQL commits DDL by itself: the tables made are dropped
     again on failure). Raises EngineError with one line for the user."""
-    import duckdb
+    from rare_dsl.store.connection import connect
 
-    reader = duckdb.connect()
+    if engine.dialect == "duckdb" and _exists(engine, INFO_TABLE):
+        # Its tables have the store's keys and lists; a copy for counting would replace them.
+        raise EngineError(f"{redact(engine.url)} is a rare store, not an engine's copy: `rare load` would "
+                          "replace its tables; give another file (rare commands read the store as it is)")
+    reader = connect()
     try:
         relations = _sources(reader, Path(source), schema)
         counts = {name: reader.execute(f"SELECT COUNT(*) FROM ({query})").fetchone()[0]  # type: ignore[index]
@@ -75,6 +80,9 @@ def _sources(reader: Any, path: Path, schema: Schema) -> dict[str, tuple[str, li
                 literal = exp.Literal.string(str(file)).sql(dialect="duckdb")
                 found.setdefault(file.stem, f"{function}({literal})")
     else:
+        problem = duckdb_problem(path)
+        if problem is not None:
+            raise EngineError(f"{path} is not a DuckDB database or a folder of CSV or Parquet files: {problem}")
         literal = exp.Literal.string(str(path)).sql(dialect="duckdb")
         try:
             reader.execute(f"ATTACH {literal} AS source (READ_ONLY)")

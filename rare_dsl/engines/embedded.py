@@ -6,9 +6,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from rare_dsl.engines.base import Engine, plain_number
+from rare_dsl.engines.base import Engine, EngineError, plain_number
 
 
 class DuckDBEngine(Engine):
@@ -46,9 +47,15 @@ class SQLiteEngine(Engine):
 
 
 def open_duckdb(url: str, path: str) -> DuckDBEngine:
-    import duckdb
+    """A DuckDB database, never loading an extension; an existing file must be one (DuckDB would open a CSV
+    file as an in-memory database, where whatever is loaded into it is lost)."""
+    from rare_dsl.store.connection import connect
+    from rare_dsl.store.files import duckdb_problem
 
-    return DuckDBEngine(url, duckdb.connect(path or ":memory:"))
+    problem = duckdb_problem(Path(path)) if path and Path(path).is_file() else None
+    if problem is not None:
+        raise EngineError(f"{path} is not a DuckDB database file: {problem}")
+    return DuckDBEngine(url, connect(path or ":memory:"))
 
 
 def open_sqlite(url: str, path: str) -> SQLiteEngine:

@@ -297,6 +297,7 @@ def _load(repl: Repl, argument: str) -> bool:
     files, problems = read_rule_files(paths)
     if problems:
         repl.print_diagnostics(problems)
+    if any(d.is_error for d in problems):
         return False
     try:
         count = repl.load_segments(files)

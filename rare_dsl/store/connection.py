@@ -5,6 +5,11 @@ DuckDB lets one process write a database file, or any number of processes read i
 takes a file lock, and a second process gets an IOException "Could not set lock on file". `Store.open`
 waits a moment for the lock, then raises `StoreLocked` naming the other process. Reading commands open
 read-only, so any number of them (a REPL, a count in another terminal) share the store.
+
+A file is a store when DuckDB's header says it is a DuckDB database (`rare_dsl.store.files`) and it holds
+the store's own table `rare_store`. Writing commands change nothing else: a DuckDB database of other
+tables is refused with what it holds, and only `rare demo` and `rare list create` make a store, in a new
+file or an empty database. Every connection is opened by `connect`, which never loads an extension.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from sqlglot import exp
 from rare_dsl.schema import Schema, default_schema
 from rare_dsl.store import tables
 from rare_dsl.store.errors import StoreError, StoreLocked
+from rare_dsl.store.files import broken_link, duckdb_problem, write_problem
 from rare_dsl.store.location import Location, locate
 
 # How long to wait for another process's lock before saying so: long enough to ride out a short command
@@ -31,6 +37,16 @@ from rare_dsl.store.location import Location, locate
 DEFAULT_WAIT = 2.0
 _LOCK_MESSAGE = "Could not set lock"
 _HELD_BY = re.compile(r"\(PID (\d+)\)")
+# DuckDB loads a known extension when a query or a file needs one, and downloads it when it is not installed
+# (a SQLite file opened as a database needs sqlite_scanner). Nothing of rare needs one beyond those built
+# into the wheel (parquet, json, icu), and no command may reach the network: every connection says so.
+NO_EXTENSIONS = {"autoload_known_extensions": False, "autoinstall_known_extensions": False}
+_NEW_STORE = "`rare list create NAME --db new.duckdb` starts an empty store, `rare demo --db new.duckdb` a demo shop"
+
+
+def connect(database: str | Path = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that never loads or installs an extension: the only way rare opens one."""
+    return duckdb.connect(str(database), read_only=read_only, config=dict(NO_EXTENSIONS))
 
 
 class Store:
@@ -57,19 +73,12 @@ class Store:
         StoreError, StoreLocked."""
         location = db if isinstance(db, Location) else locate(db, environ)
         schema = schema or default_schema()
-        path = location.path
-        if path.is_dir():
-            raise StoreError(f"{path} is a folder, not a store file", hint="give a file path such as shop.duckdb",
-                             usage=location.origin == "--db")
-        if (not write or not create) and not path.exists():
-            raise StoreError(f"there is no store at {path} yet",
-                             hint="`rare demo` fills one with a demo shop; `rare list create NAME` starts an empty one")
-        if write and not path.parent.exists():
-            raise StoreError(f"cannot create the store {path}: the folder {path.parent} does not exist")
-        connection = _connect(path, read_only=not write, wait=wait)
+        check_file(location, write=write, create=create)
+        connection = _connect(location.path, read_only=not write, wait=wait)
         store = cls(connection, location, schema, read_only=not write)
         try:
             if write:
+                store._check_writable_here(create)
                 store._create_tables()
             else:
                 store._check_tables(reads)
@@ -121,10 +130,15 @@ class Store:
         else:
             try:
                 self.connection.execute("COMMIT")
-            except duckdb.Error:
+            except duckdb.Error as error:
                 with contextlib.suppress(duckdb.Error):
                     self.connection.execute("ROLLBACK")
-                raise
+                if not isinstance(error, (duckdb.IOException, duckdb.TransactionException)):
+                    raise
+                # Committing writes the write-ahead log: a folder or disk that refuses it fails here.
+                raise StoreError(f"cannot write the store {self.location.path}: {_plain(str(error))}; nothing "
+                                 "was changed", hint="check the free disk space, and that the store and its "
+                                                     "folder can be written") from None
         finally:
             self._in_transaction = False
 
@@ -175,17 +189,41 @@ class Store:
                 self.set_info({"format": tables.FORMAT_VERSION, "created_at": self.now().isoformat(sep=" ")})
         self._check_format()
 
+    def _present(self) -> list[str]:
+        """The tables and views of the database, sorted."""
+        return sorted(row[0] for row in self.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary "
+            "UNION SELECT view_name FROM duckdb_views() WHERE database_name = current_database() "
+            "AND NOT temporary AND NOT internal").fetchall())
+
+    def _check_writable_here(self, create: bool) -> None:
+        """Refuse to write into a DuckDB database that is not a store: one of other tables (never changed),
+        or an empty one, which only the commands that make a store (`create`) turn into one."""
+        present = self._present()
+        if tables.INFO_TABLE in present:
+            return
+        if present:
+            raise StoreError(f"{self.location.path} is a DuckDB database, but not a rare store: it holds "
+                             f"{_some(present)}; nothing was changed", hint=_NEW_STORE)
+        if not create:
+            raise StoreError(f"{self.location.path} is an empty DuckDB database, not a rare store yet",
+                             hint="`rare list create NAME` starts an empty store in it, `rare demo` a demo shop")
+
     def _check_tables(self, reads: Sequence[str]) -> None:
-        present = {row[0] for row in self.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
+        listed = self._present()
+        present = set(listed)
         if not any(self.schema.tables[name].name in present for name in tables.TABLES):
-            raise StoreError(f"{self.location.path} is a DuckDB database, but not a rare store (it has none of "
-                             "the reference tables)", hint="`rare demo --db FILE` fills a new file with a demo shop")
+            holds = f"it holds {_some(listed)}, none of the reference tables" if listed else "it holds no tables"
+            raise StoreError(f"{self.location.path} is a DuckDB database, but not a rare store: {holds}",
+                             hint=_NEW_STORE)
         # Only the tables this reader needs: a file holding just the customers table is enough for the lint.
         missing = [self.schema.tables[name].name for name in reads if self.schema.tables[name].name not in present]
         if missing:
-            raise StoreError(f"the store {self.location.path} lacks the table{'s' if len(missing) > 1 else ''} "
-                             f"{', '.join(missing)}",
+            s = "s" if len(missing) > 1 else ""
+            if tables.INFO_TABLE not in present:  # not a store: no command of rare will add them
+                raise StoreError(f"{self.location.path} is a DuckDB database, but not a rare store: it lacks the "
+                                 f"table{s} {', '.join(missing)}", hint=_NEW_STORE)
+            raise StoreError(f"the store {self.location.path} lacks the table{s} {', '.join(missing)}",
                              hint="any writing command (such as `rare list ls` after `rare list create`) adds them")
         if tables.INFO_TABLE in present:
             self._check_format()
@@ -197,11 +235,43 @@ class Store:
                              f"format {tables.FORMAT_VERSION}", hint="upgrade rare-dsl")
 
 
+def check_file(location: Location, *, write: bool, create: bool = True) -> None:
+    """Raise StoreError when the file `location` names cannot be opened as a store as asked, before DuckDB
+    touches it: a folder, a missing store (for reading, or writing without `create`), a file that is not a
+    DuckDB database, or one that cannot be written (for writing). `Store.open` calls it first; whatever
+    reopens a store later (the REPL) can ask again the same way."""
+    path = location.path
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder, not a store file", hint="give a file path such as shop.duckdb",
+                         usage=location.origin == "--db")
+    broken = broken_link(path, missing_ok=write and create)  # making a store creates a link's missing file
+    if broken is not None:
+        raise StoreError(f"cannot open the store {path}: {broken}", usage=location.origin == "--db")
+    if (not write or not create) and not path.exists():
+        raise StoreError(f"there is no store at {path} yet",
+                         hint="`rare demo` fills one with a demo shop; `rare list create NAME` starts an empty one")
+    if write and not path.parent.exists():
+        raise StoreError(f"cannot create the store {path}: the folder {path.parent} does not exist")
+    problem = duckdb_problem(path) if path.exists() else None
+    if problem is not None:
+        raise StoreError(f"{path} is not a DuckDB database file: {problem}",
+                         hint="give another --db, or move the file away to start a new store")
+    if write:
+        problem = write_problem(path)
+        if problem is not None:
+            if path.exists():
+                raise StoreError(f"cannot write the store {path}: {problem}; nothing was changed",
+                                 hint="reading commands (rare count, rare list ls) still work on it; to change "
+                                      "it, make it writable or copy it to a folder that is")
+            raise StoreError(f"cannot create the store {path}: {problem}",
+                             hint="give a path in a folder you can write")
+
+
 def _connect(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + max(wait, 0.0)
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return connect(path, read_only=read_only)
         except duckdb.IOException as error:
             text = str(error)
             if _LOCK_MESSAGE in text:
@@ -219,6 +289,13 @@ def _connect(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConn
                              f"{_plain(str(error))}") from None
         except duckdb.Error as error:
             raise StoreError(f"cannot open the store {path}: {_plain(str(error))}") from None
+
+
+def _some(names: Sequence[str], shown: int = 5) -> str:
+    """`the table foo`, `the tables a, b, c and 4 more`."""
+    listed = ", ".join(f"`{name}`" for name in names[:shown])
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return f"the table{'s' if len(names) > 1 else ''} {listed}{more}"
 
 
 def _locked(path: Path, text: str, *, read_only: bool) -> StoreLocked:

@@ -20,7 +20,7 @@ from typing import Any
 import lark
 from lark import Token, Transformer_NonRecursive
 
-from rare_dsl.diagnostics import Diagnostic, RuleError, Source, Span, suggest
+from rare_dsl.diagnostics import Diagnostic, RuleError, Source, Span, not_utf8_text, suggest
 from rare_dsl.syntax import ast
 from rare_dsl.syntax.grammar_cache import load_parser
 
@@ -72,6 +72,9 @@ def parse_file(text: str, *, name: str = "<file>") -> ast.RuleFile:
 def parse_rule_lenient(text: str, *, name: str = "<rule>") -> tuple[ast.ParsedRule | None, list[Diagnostic]]:
     """Parse one rule; return the tree (None when it could not be built) and the diagnostics."""
     source = Source(text, name)
+    undecodable = not_utf8_text(source, "the rule", _SURROGATE_HINT)
+    if undecodable:
+        return None, [undecodable]
     problem = _too_big(source)
     if problem:
         return None, [problem]
@@ -86,6 +89,9 @@ def parse_rule_lenient(text: str, *, name: str = "<rule>") -> tuple[ast.ParsedRu
 
 def parse_file_lenient(text: str, *, name: str = "<file>") -> tuple[ast.RuleFile | None, list[Diagnostic]]:
     source = Source(text, name)
+    undecodable = not_utf8_text(source, f"`{name}`", _SURROGATE_HINT)
+    if undecodable:
+        return None, [undecodable]
     problem = _too_big(source)
     if problem:
         return None, [problem]
@@ -111,6 +117,11 @@ def parse_file_lenient(text: str, *, name: str = "<file>") -> tuple[ast.RuleFile
 
 
 # --------------------------------------------------------------------------------------------- helpers
+
+
+# A str may hold what no text does: a lone surrogate (from JSON's "\ud800", or bytes read with
+# errors="surrogateescape"). The compiled SQL could not be sent to an engine, so the rule is refused here.
+_SURROGATE_HINT = "a lone surrogate (U+D800 to U+DFFF) is not a character: write the text as UTF-8 characters"
 
 
 def _too_big(source: Source) -> Diagnostic | None:
