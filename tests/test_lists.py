@@ -317,7 +317,7 @@ def test_rejects_file(store: Store, tmp_path: Path) -> None:
     assert rows[0] == ["line", "reason", "Name", "Email"]
     assert [row[0] for row in rows[1:]] == ["3", "4"]
     assert rows[1][2:] == ["Bob", "bob@@x.com"] and rows[2][2:] == ["Cy\nCyrus", ""]
-    with pytest.raises(ListError, match="overwrite"):
+    with pytest.raises(ListError, match="is the file being imported"):
         lists.write_rejects(report, file)
 
 
