@@ -230,14 +230,16 @@ def find_or_new_list(store: Store, name: str) -> ListSummary | None:
     """The list called exactly `name`, or None when there is none and a command filling a list may create
     it (`import`, `snapshot`). A name close to an existing list's is refused as `find_list` does: a typo
     never makes a new list."""
+    name = check_list_name(name)  # trimmed, as a list made of it would be
     try:
         return find_list(store, name)
     except ListError as error:
         close = suggest(name, list_names(store))
         if close is not None:
-            raise ListError(error.message, hint=f'did you mean "{close}"? (`rare list create "{name}"` starts a '
-                                                "new list of that name)") from None
-    check_list_name(name)
+            # Names equal but for case cannot both exist: only the other name is worth offering.
+            making = "" if close.casefold() == name.casefold() else (
+                f' (`rare list create "{name}"` starts a new list of that name)')
+            raise ListError(error.message, hint=f'did you mean "{close}"?{making}') from None
     return None
 
 
