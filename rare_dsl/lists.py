@@ -492,6 +492,9 @@ def check_rejects_path(path: str | Path, *, source: str | Path | None = None,
             named = "" if target == other else f" ({other}) under another name"
             raise ListError(f"the rejects file {target} is {what}{named}: writing the rejected rows there would "
                             "destroy it", hint="give --rejects a new file name, such as rejects.csv", usage=True)
+    if not target.parent.is_dir():
+        raise ListError(f"cannot write the rejects file {target}: the folder {target.parent} does not exist",
+                        usage=True)
     if target.is_dir():
         raise ListError(f"the rejects file {target} is a folder", hint="give --rejects a file name, such as "
                         f"{target / 'rejects.csv'}", usage=True)

@@ -106,6 +106,17 @@ def test_rejects_is_the_default_store_too(tmp_path: Path, shop: Path) -> None:
     assert snapshot(shop) == before
 
 
+def test_rejects_in_a_missing_folder_are_refused_before_reading(tmp_path: Path, shop: Path) -> None:
+    source = tmp_path / "leads.csv"
+    source.write_text(UNREADABLE, encoding="utf-8")
+    before = snapshot(shop)
+    done = rare("list", "import", "Leads", source, "--rejects", tmp_path / "nowhere" / "rejects.csv", "--db", shop,
+                cwd=tmp_path)
+    assert done.returncode == 2 and f"the folder {tmp_path / 'nowhere'} does not exist" in done.stderr
+    assert "quote" not in done.stderr and clean(done)
+    assert snapshot(shop) == before
+
+
 # A limit on the size of any file this process writes: writing the rejects fails midway with EFBIG, as on a
 # full disk. SIGXFSZ would kill the process instead of failing the write.
 SMALL_FILES = ("import resource, signal\nsignal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"

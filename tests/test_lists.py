@@ -547,3 +547,13 @@ def test_typos_and_duplicates_are_named_but_not_rejected(store: Store, tmp_path:
     assert report.to_dict()["duplicate_rows"][0] == {"line": 3, "value": "ANN@gmial.com", "first_line": 2}
     assert report.to_dict()["domain_warnings"] == [{"line": 2, "value": "ann@gmial.com", "domain": "gmial.com",
                                                     "suggestion": "gmail.com"}]
+
+
+def test_add_names_duplicates_and_typos_by_position(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "list", "add", "Leads", "ann@hotmial.com", "bo@x.com", "ANN@hotmial.com",
+                       "--db", str(path))
+    assert code == 0
+    assert out.endswith("Duplicates, merged:\n  address 3: `ANN@hotmial.com`, as address 1\n"
+                        "Warnings, addresses whose domain looks like a typo (added as written):\n"
+                        "  address 1: `ann@hotmial.com`: hotmial.com looks like hotmail.com\n")
+    assert members_of(path) == 2

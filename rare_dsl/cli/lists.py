@@ -293,11 +293,15 @@ def _report(args: argparse.Namespace, report: Any) -> None:
         if len(report.invalid) > SHOWN_REJECTS:
             where = f"written to {args.rejects}" if getattr(args, "rejects", None) else "--rejects FILE writes them all"
             echo(f"  … and {len(report.invalid) - SHOWN_REJECTS:,} more ({where})")
-    _listed("Duplicates, merged into the first row with the address:",
-            [f"line {d.line}: `{d.value}`, as on line {d.first_line}" for d in report.duplicate_rows])
-    _listed("Warnings, addresses whose domain looks like a typo (added as written; fix and import again if so):",
-            [f"line {w.line}: `{w.value}`: {w.domain} looks like {w.suggestion}" for w in report.domain_warnings])
-
+    # A file's rows are named by line; addresses given as arguments, by their position.
+    if report.file:
+        at, same = "line", "as on line"
+        merged, again = "Duplicates, merged into the first row with the address:", "; fix and import again if so"
+    else:
+        at, same, merged, again = "address", "as address", "Duplicates, merged:", ""
+    _listed(merged, [f"{at} {d.line}: `{d.value}`, {same} {d.first_line}" for d in report.duplicate_rows])
+    _listed(f"Warnings, addresses whose domain looks like a typo (added as written{again}):",
+            [f"{at} {w.line}: `{w.value}`: {w.domain} looks like {w.suggestion}" for w in report.domain_warnings])
 
 def _listed(title: str, lines: list[str]) -> None:
     """A titled section of a report, its first SHOWN_REJECTS lines (`--format json` has all of them)."""
