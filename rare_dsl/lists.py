@@ -529,12 +529,14 @@ def rejects_written(report: AddReport, path: str | Path, *, store: str | Path | 
         raise
     try:
         yield target
-        os.replace(temporary, target)
-    except BaseException as error:
+    except BaseException:
         temporary.unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise ListError(f"cannot write the rejects file {target}: {error.strerror or error}") from None
         raise
+    try:
+        os.replace(temporary, target)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise ListError(f"cannot write the rejects file {target}: {error.strerror or error}") from None
 
 
 def write_rejects(report: AddReport, path: str | Path, *, store: str | Path | None = None) -> None:
@@ -652,10 +654,9 @@ def _unclosed_quote(path: Path, start: int, last_line: int, cell: str) -> ListEr
     breaks = len(re.findall(r"\r\n|\r|\n", cell))
     opened = max(start, last_line - breaks + (1 if cell.endswith(("\n", "\r")) else 0))
     swallowed = last_line - opened
-    return ListError(f"{path}:{opened}: a quote opens on line {opened} and is never closed, so its field would "
-                     f"take in {'the rest of the file' if swallowed else 'the last line'}"
-                     + (f" ({swallowed:,} more line{'s' if swallowed != 1 else ''})" if swallowed else "")
-                     + "; nothing was imported",
+    taken = f", taking in {swallowed:,} more line{'s' if swallowed != 1 else ''}" if swallowed else ""
+    return ListError(f"{path}:{opened}: a quote opens on line {opened} and is never closed, so its field runs to "
+                     f"the end of the file{taken}; nothing was imported",
                      hint='close the quote, or double a quote that is part of the text (`""`)')
 
 

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from store_helpers import snapshot
+from store_helpers import held_by_another_process, snapshot
 
 from rare_dsl import lists
 from rare_dsl.store import Store
@@ -153,14 +153,30 @@ def test_rejects_replace_an_old_file_only_when_the_import_is_done(tmp_path: Path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["leads.csv", "rare.duckdb", "rejects.csv"]
 
 
+def test_an_import_that_fails_keeps_the_old_rejects_file(tmp_path: Path, shop: Path) -> None:
+    """The rejects are ready before the store is opened for writing; when that fails (another process
+    holds the store), the earlier rejects file stays and no temporary file is left."""
+    source = tmp_path / "leads.csv"
+    source.write_text("email\nnew@x.com\nbad@@x.com\n", encoding="utf-8")
+    rejects = tmp_path / "rejects.csv"
+    rejects.write_text("an earlier run\n", encoding="utf-8")
+    before = snapshot(shop)
+    with held_by_another_process(shop, write=False):
+        done = rare("list", "import", "Leads", source, "--rejects", rejects, "--db", shop, cwd=tmp_path)
+    assert done.returncode == 1 and "open in another process" in done.stderr and clean(done)
+    assert rejects.read_text(encoding="utf-8") == "an earlier run\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["leads.csv", "rare.duckdb", "rejects.csv"]
+    assert snapshot(shop) == before
+
+
 # ------------------------------------------------------------------------ an unclosed quote swallows nothing
 
 
 @pytest.mark.parametrize(("text", "line", "words"), [
-    ('email,first_name\nuq1@example.com,"Ann\nuq2@example.com,Bob\nuq3@example.com,Cy\n', 2, "(2 more lines)"),
-    ('email,first_name\nuq1@example.com,Ann\n"uq2@example.com,Bob', 3, "take in the last line"),
-    ('email,notes\na@x.com,"two\nlines"\nb@x.com,"open\n\nc@x.com,x\n', 4, "(2 more lines)"),
-    ('email;first_name\r\nuq1@example.com;"Ann\r\nuq2@example.com;Bob\r\n', 2, "(1 more line)"),
+    ('email,first_name\nuq1@example.com,"Ann\nuq2@example.com,Bob\nuq3@example.com,Cy\n', 2, "in 2 more lines;"),
+    ('email,first_name\nuq1@example.com,Ann\n"uq2@example.com,Bob', 3, "runs to the end of the file; nothing"),
+    ('email,notes\na@x.com,"two\nlines"\nb@x.com,"open\n\nc@x.com,x\n', 4, "taking in 2 more lines"),
+    ('email;first_name\r\nuq1@example.com;"Ann\r\nuq2@example.com;Bob\r\n', 2, "taking in 1 more line;"),
 ])
 @pytest.mark.parametrize("dry_run", [False, True], ids=["import", "dry-run"])
 def test_an_unclosed_quote_is_an_error_at_its_line(tmp_path: Path, shop: Path, text: str, line: int, words: str,

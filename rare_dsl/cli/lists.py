@@ -303,6 +303,7 @@ def _report(args: argparse.Namespace, report: Any) -> None:
     _listed(f"Warnings, addresses whose domain looks like a typo (added as written{again}):",
             [f"{at} {w.line}: `{w.value}`: {w.domain} looks like {w.suggestion}" for w in report.domain_warnings])
 
+
 def _listed(title: str, lines: list[str]) -> None:
     """A titled section of a report, its first SHOWN_REJECTS lines (`--format json` has all of them)."""
     if not lines:
