@@ -18,9 +18,11 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+import os
 import re
+import secrets
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,6 +110,31 @@ class Rejected:
         return {"line": self.line, "value": self.value, "reason": self.reason}
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    """A row whose address an earlier row already had (case ignored): merged into that one."""
+
+    line: int
+    value: str
+    first_line: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "value": self.value, "first_line": self.first_line}
+
+
+@dataclass(frozen=True)
+class DomainWarning:
+    """A valid address whose domain is one typo from a common mailbox domain: added, but worth a look."""
+
+    line: int
+    value: str
+    domain: str
+    suggestion: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"line": self.line, "value": self.value, "domain": self.domain, "suggestion": self.suggestion}
+
+
 @dataclass
 class AddReport:
     """What adding addresses to a list did (or, for a dry run, would do). Every row read is counted once:
@@ -121,6 +148,11 @@ class AddReport:
     duplicates: int = 0
     invalid: list[Rejected] = field(default_factory=list)
     dry_run: bool = False
+    # The rows merged into an earlier one, and the addresses whose domain looks like a typo (warnings).
+    duplicate_rows: list[Duplicate] = field(default_factory=list)
+    domain_warnings: list[DomainWarning] = field(default_factory=list)
+    # The list did not exist: the import made it (or, for a dry run, would make it).
+    created: bool = False
     # For a CSV import: where the addresses came from and how the file was read.
     file: str | None = None
     email_column: str | None = None
@@ -133,10 +165,12 @@ class AddReport:
         if self.file is not None:
             record.update(file=self.file, email_column=self.email_column, delimiter=self.delimiter,
                           encoding=self.encoding)
-        record.update(dry_run=self.dry_run, rows_read=self.rows_read, added=self.added,
+        record.update(dry_run=self.dry_run, created=self.created, rows_read=self.rows_read, added=self.added,
                       new_contacts=self.new_contacts, already_members=self.already_members,
                       duplicates=self.duplicates, invalid=len(self.invalid),
-                      invalid_rows=[r.to_dict() for r in self.invalid])
+                      invalid_rows=[r.to_dict() for r in self.invalid],
+                      duplicate_rows=[d.to_dict() for d in self.duplicate_rows],
+                      domain_warnings=[w.to_dict() for w in self.domain_warnings])
         return record
 
 
@@ -156,6 +190,7 @@ class _Contact:
 
     email: str
     details: dict[str, str]
+    line: int = 0  # where it was first met
 
 
 # ----------------------------------------------------------------------------------------------- the lists
@@ -189,6 +224,23 @@ def find_list(store: Store, name: str) -> ListSummary:
     if not lists:
         hint = f'the store has no lists yet: create one with `rare list create "{name}"`'
     raise ListError(f'there is no list named "{name}"', hint=hint)
+
+
+def find_or_new_list(store: Store, name: str) -> ListSummary | None:
+    """The list called exactly `name`, or None when there is none and a command filling a list may create
+    it (`import`, `snapshot`). A name close to an existing list's is refused as `find_list` does: a typo
+    never makes a new list."""
+    name = check_list_name(name)  # trimmed, as a list made of it would be
+    try:
+        return find_list(store, name)
+    except ListError as error:
+        close = suggest(name, list_names(store))
+        if close is not None:
+            # Names equal but for case cannot both exist: only the other name is worth offering.
+            making = "" if close.casefold() == name.casefold() else (
+                f' (`rare list create "{name}"` starts a new list of that name)')
+            raise ListError(error.message, hint=f'did you mean "{close}"?{making}') from None
+    return None
 
 
 def create_list(store: Store, name: str) -> ListSummary:
@@ -302,25 +354,27 @@ def remove(store: Store, name: str, emails: Sequence[str]) -> RemoveReport:
 @dataclass
 class SnapshotReport:
     """What copying a segment's members onto a list did (or, for a dry run, would do):
-    matching = added + already_members."""
+    matching = added + already_members. `created`: the list did not exist and was (would be) made."""
 
     list_name: str
     matching: int = 0
     added: int = 0
     already_members: int = 0
     dry_run: bool = False
+    created: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"list": self.list_name, "dry_run": self.dry_run, "matching": self.matching, "added": self.added,
-                "already_members": self.already_members}
+        return {"list": self.list_name, "dry_run": self.dry_run, "created": self.created, "matching": self.matching,
+                "added": self.added, "already_members": self.already_members}
 
 
 def snapshot(store: Store, name: str, rule: CheckedRule, *, as_of: dt.datetime | None = None,
              segments: Mapping[str, CheckedRule | CheckedSegment] | None = None,
-             dry_run: bool = False) -> SnapshotReport:
+             dry_run: bool = False, create: bool = False) -> SnapshotReport:
     """Add everyone who meets `rule` now (or at `as_of`) to a list, in one transaction: the "master list"
     of a segment. Members already on the list stay as they were; nobody is taken off. The list keeps
-    them afterwards whatever they do: it does not follow the rule."""
+    them afterwards whatever they do: it does not follow the rule. `create` makes a missing list (see
+    `find_or_new_list`); a dry run reports that it would."""
     from rare_dsl.store.queries import SegmentQueries
 
     if store.read_only and not dry_run:
@@ -332,14 +386,13 @@ def snapshot(store: Store, name: str, rule: CheckedRule, *, as_of: dt.datetime |
     report = SnapshotReport(list_name=name, dry_run=dry_run)
     scope = store.transaction() if not store.read_only else contextlib.nullcontext(store)
     with scope:
-        found = find_list(store, name)
-        report.list_name = found.name
+        found = _target_list(store, name, report, create=create)
         count = exp.Count(this=exp.Star())
         report.matching = int(store.scalar(exp.select(count).from_(members)))
-        report.already_members = int(store.scalar(
+        report.already_members = 0 if found is None else int(store.scalar(
             exp.select(count.copy()).from_(members.copy()).where(member.isin(query=on_list.copy())), [found.list_id]))
         report.added = report.matching - report.already_members
-        if report.added and not dry_run:
+        if found is not None and report.added and not dry_run:
             joining = (exp.select(exp.Placeholder(), member.copy(), exp.Placeholder()).from_(members.copy())
                        .where(exp.Not(this=member.isin(query=on_list.copy()))))
             columns = [store_tables.ident(store.schema.tables["list_members"].column(c))
@@ -363,12 +416,18 @@ class ContactsFile:
 
 
 def import_csv(store: Store, name: str, path: str | Path, *, email_column: str | None = None,
-               encoding: str | None = None, dry_run: bool = False, progress: Progress | None = None) -> AddReport:
+               encoding: str | None = None, dry_run: bool = False, create: bool = False,
+               progress: Progress | None = None) -> AddReport:
     """Add every valid address of a CSV file to a list, in one transaction. The report counts and names
-    each invalid row by line number and reason; `dry_run` computes the same report and writes nothing."""
-    find_list(store, name)  # before reading a big file: a typo in the name should not cost a minute
+    each invalid row by line number and reason; `dry_run` computes the same report and writes nothing.
+    `create` makes the list when it does not exist (see `find_or_new_list`)."""
+    # Before reading a big file: a typo in the name should not cost a minute.
+    if create:
+        find_or_new_list(store, name)
+    else:
+        find_list(store, name)
     read = read_csv(path, email_column=email_column, encoding=encoding, progress=progress)
-    return import_contacts(store, name, read, dry_run=dry_run, progress=progress)
+    return import_contacts(store, name, read, dry_run=dry_run, create=create, progress=progress)
 
 
 def read_csv(path: str | Path, *, email_column: str | None = None, encoding: str | None = None,
@@ -404,27 +463,107 @@ def read_csv(path: str | Path, *, email_column: str | None = None, encoding: str
     return ContactsFile(report, contacts)
 
 
-def import_contacts(store: Store, name: str, read: ContactsFile, *, dry_run: bool = False,
+def import_contacts(store: Store, name: str, read: ContactsFile, *, dry_run: bool = False, create: bool = False,
                     progress: Progress | None = None) -> AddReport:
-    """Add the contacts of a file `read_csv` read to a list, in one transaction (nothing, for a dry run)."""
-    report = dataclasses.replace(read.report, list_name=name, dry_run=dry_run, invalid=list(read.report.invalid))
-    _apply(store, name, read.contacts, report, source="import", progress=progress)
+    """Add the contacts of a file `read_csv` read to a list, in one transaction (nothing, for a dry run);
+    `create` makes the list when it does not exist (see `find_or_new_list`)."""
+    report = dataclasses.replace(read.report, list_name=name, dry_run=dry_run, invalid=list(read.report.invalid),
+                                 duplicate_rows=list(read.report.duplicate_rows),
+                                 domain_warnings=list(read.report.domain_warnings))
+    _apply(store, name, read.contacts, report, source="import", progress=progress, create=create)
     return report
 
 
-def write_rejects(report: AddReport, path: str | Path) -> None:
-    """The invalid rows as CSV: line, reason, then the row's cells under the file's own header."""
-    path = Path(path)
-    if report.file is not None and path.resolve() == Path(report.file).resolve():
-        raise ListError("the rejects file would overwrite the file being imported", usage=True)
+def check_rejects_path(path: str | Path, *, source: str | Path | None = None,
+                       store: str | Path | None = None) -> Path:
+    """The rejects file `path`, refused (ListError, a usage error) when writing it would destroy something:
+    the store or one of its files (the WAL), the file being imported, either under another name (a link:
+    same device and inode), a folder, or any DuckDB database. Called before anything is read."""
+    target = Path(path)
+    guarded: list[tuple[Path, str]] = []
+    if store is not None:
+        store = Path(store)
+        guarded += [(store, "the store"), (Path(f"{store}.wal"), "the store's write-ahead log"),
+                    (Path(f"{store}.tmp"), "the store's temporary folder")]
+    if source is not None:
+        guarded.append((Path(source), "the file being imported"))
+    for other, what in guarded:
+        if _same_file(target, other):
+            named = "" if target == other else f" ({other}) under another name"
+            raise ListError(f"the rejects file {target} is {what}{named}: writing the rejected rows there would "
+                            "destroy it", hint="give --rejects a new file name, such as rejects.csv", usage=True)
+    if not target.parent.is_dir():
+        raise ListError(f"cannot write the rejects file {target}: the folder {target.parent} does not exist",
+                        usage=True)
+    if target.is_dir():
+        raise ListError(f"the rejects file {target} is a folder", hint="give --rejects a file name, such as "
+                        f"{target / 'rejects.csv'}", usage=True)
+    if _is_duckdb(target):
+        raise ListError(f"the rejects file {target} is a DuckDB database: writing the rejected rows there would "
+                        "destroy it", hint="give --rejects a new file name, such as rejects.csv", usage=True)
+    return target
+
+
+@contextlib.contextmanager
+def rejects_written(report: AddReport, path: str | Path, *, store: str | Path | None = None) -> Iterator[Path]:
+    """Write the invalid rows of `report` to a temporary file beside `path` now, and move it into place
+    when the block ends without an error: a failure while writing (a full disk) or inside the block leaves
+    `path` as it was and no half file. The rows are CSV: line, reason, then the row's cells under the
+    file's own header."""
+    target = check_rejects_path(path, source=report.file, store=store)
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     try:
-        with path.open("w", encoding="utf-8", newline="") as out:
+        # O_EXCL: never write through a file (or a link) that is already there.
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "w", encoding="utf-8",
+                       newline="") as out:
             writer = csv.writer(out)
             writer.writerow(["line", "reason", *(report.header or ["value"])])
             for rejected in report.invalid:
                 writer.writerow([rejected.line, rejected.reason, *(rejected.cells or (rejected.value,))])
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException as error:
+        temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise ListError(f"cannot write the rejects file {target}: {error.strerror or error}") from None
+        raise
+    try:
+        yield target
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    try:
+        os.replace(temporary, target)
     except OSError as error:
-        raise ListError(f"cannot write the rejects file {path}: {error.strerror or error}") from None
+        temporary.unlink(missing_ok=True)
+        raise ListError(f"cannot write the rejects file {target}: {error.strerror or error}") from None
+
+
+def write_rejects(report: AddReport, path: str | Path, *, store: str | Path | None = None) -> None:
+    """Write the invalid rows of `report` to `path` as CSV, all or nothing (see `rejects_written`)."""
+    with rejects_written(report, path, store=store):
+        pass
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file: the same path once links are followed, or, for an existing file,
+    the same device and inode (a hard link)."""
+    with contextlib.suppress(OSError, RuntimeError):
+        if a.resolve() == b.resolve():
+            return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _is_duckdb(path: Path) -> bool:
+    """Whether `path` is a DuckDB database file: its header holds the magic bytes `DUCK` at offset 8."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(12)[8:12] == b"DUCK"
+    except OSError:
+        return False
 
 
 # ------------------------------------------------------------------------------------- reading the CSV file
@@ -471,19 +610,54 @@ def _read_text(path: Path, encoding: str | None) -> tuple[str, str]:
     return text, "utf-8" if codec == "utf-8-sig" else codec
 
 
+class _Lines:
+    """The lines of a text for csv.reader, noting when they run out. The reader returns a record after
+    that only when the file ended inside a quoted field, which Python's csv module does silently."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = iter(io.StringIO(text, newline=""))
+        self.ended = False
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self._lines)
+        except StopIteration:
+            self.ended = True
+            raise
+
+
 def _records(text: str, path: Path, report: AddReport) -> Iterable[tuple[int, list[str]]]:
-    """(line where the record starts, cells) of each non-blank record; quoted cells may span lines."""
+    """(line where the record starts, cells) of each non-blank record; quoted cells may span lines, but a
+    quote still open at the end of the file is an error, not a cell holding every line after it."""
     delimiter = _delimiter(text)
     report.delimiter = delimiter
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
+    lines = _Lines(text)
+    reader = csv.reader(lines, delimiter=delimiter, skipinitialspace=True)
     line = 1
     try:
         for cells in reader:
             start, line = line, reader.line_num + 1
+            if lines.ended:
+                raise _unclosed_quote(path, start, reader.line_num, cells[-1] if cells else "")
             if any(cell.strip() for cell in cells):
                 yield start, cells
     except csv.Error as error:
         raise ListError(f"{path}:{reader.line_num}: not valid CSV: {error}") from None
+
+
+def _unclosed_quote(path: Path, start: int, last_line: int, cell: str) -> ListError:
+    """The error for a quoted field that runs to the end of the file, at the line its quote opens on:
+    the cell holds the rest of that line and every line after it, each line break kept."""
+    breaks = len(re.findall(r"\r\n|\r|\n", cell))
+    opened = max(start, last_line - breaks + (1 if cell.endswith(("\n", "\r")) else 0))
+    swallowed = last_line - opened
+    taken = f", taking in {swallowed:,} more line{'s' if swallowed != 1 else ''}" if swallowed else ""
+    return ListError(f"{path}:{opened}: a quote opens on line {opened} and is never closed, so its field runs to "
+                     f"the end of the file{taken}; nothing was imported",
+                     hint='close the quote, or double a quote that is part of the text (`""`)')
 
 
 def _delimiter(text: str) -> str:
@@ -512,9 +686,12 @@ def _email_column(first: list[str], wanted: str | None, path: Path) -> tuple[int
     """(index of the email column, whether the first row is a header)."""
     keys = [_header_key(cell) for cell in first]
     if wanted is not None:
-        for index, cell in enumerate(first):
-            if cell.strip().casefold() == wanted.strip().casefold() or keys[index] == _header_key(wanted):
-                return index, True
+        # The exact name first, so `--email-column Email` chooses between `email` and `Email`.
+        exact = [index for index, cell in enumerate(first) if cell.strip() == wanted.strip()]
+        loose = exact or [index for index, cell in enumerate(first)
+                          if cell.strip().casefold() == wanted.strip().casefold() or keys[index] == _header_key(wanted)]
+        if loose:
+            return _only_email_column(loose, first, path), True
         if wanted.strip().isdigit() and 1 <= int(wanted) <= len(first):
             index = int(wanted) - 1
             return index, "@" not in first[index]
@@ -523,18 +700,31 @@ def _email_column(first: list[str], wanted: str | None, path: Path) -> tuple[int
                         hint=(f"did you mean `{close}`? " if close else "") + f"the columns are: {_shown(first)}",
                         usage=True)
     # A header named like an email column; else one that ends so ("Work email"), unless it is an address.
-    for index, key in enumerate(keys):
-        if key in EMAIL_HEADERS:
-            return index, True
-    for index, key in enumerate(keys):
-        if key.endswith(("email", "emailaddress")) and "@" not in first[index]:
-            return index, True
+    named = [index for index, key in enumerate(keys) if key in EMAIL_HEADERS]
+    if not named:
+        named = [index for index, key in enumerate(keys)
+                 if key.endswith(("email", "emailaddress")) and "@" not in first[index]]
+    if named:
+        return _only_email_column(named, first, path), True
     # No header: a file that starts with data, such as a bare column of addresses.
     for index, cell in enumerate(first):
         if "@" in cell and addresses.check(cell)[0] is not None:
             return index, False
     raise ListError(f"cannot find the email column of {path}: none of its columns is called email",
                     hint=f"name it with --email-column (the columns are: {_shown(first)})", usage=True)
+
+
+def _only_email_column(candidates: list[int], first: list[str], path: Path) -> int:
+    """The one column of `candidates`; several is an error naming them all: taking the first would import
+    one column's addresses and silently drop the other's."""
+    if len(candidates) == 1:
+        return candidates[0]
+    named = [f"`{first[index].strip()}` (column {index + 1})" for index in candidates]
+    both = "both" if len(named) == 2 else "all"
+    raise ListError(f"{path} has {len(named)} columns that {both} look like the email column: "
+                    f"{', '.join(named[:-1])} and {named[-1]}",
+                    hint=f"choose one with --email-column, by its exact name or its number (--email-column "
+                         f"{candidates[0] + 1})", usage=True)
 
 
 def _contact_columns(header: list[str]) -> dict[str, int]:
@@ -585,9 +775,13 @@ def _collect(records: Iterable[tuple[int, str, dict[str, str], tuple[str, ...]]]
                 continue
             known = contacts.get(address)
             if known is None:
-                contacts[address] = _Contact(address, details)
+                contacts[address] = _Contact(address, details, line)
+                meant = addresses.likely_typo(domain := address.rpartition("@")[2])
+                if meant is not None:
+                    report.domain_warnings.append(DomainWarning(line, value.strip(), domain, meant))
             else:
                 report.duplicates += 1
+                report.duplicate_rows.append(Duplicate(line, value.strip(), known.line))
                 for column, detail in details.items():
                     known.details.setdefault(column, detail)
     return list(contacts.values())
@@ -597,18 +791,19 @@ def _collect(records: Iterable[tuple[int, str, dict[str, str], tuple[str, ...]]]
 
 
 def _apply(store: Store, name: str, contacts: list[_Contact], report: AddReport, *, source: str,
-           progress: Progress | None) -> None:
+           progress: Progress | None, create: bool = False) -> None:
     """Stage the contacts in a temporary table, count what changes, and unless it is a dry run add the new
-    contacts and the memberships; all inside one transaction."""
+    contacts and the memberships (and the list, when `create` and it is missing); all inside one
+    transaction."""
     if store.read_only and not report.dry_run:
         raise ListError(f"the store {store.location.path} is open read-only")
     # A dry run on a read-only store cannot open a transaction; it writes nothing but a temporary table.
     scope = store.transaction() if not store.read_only else contextlib.nullcontext(store)
     with scope:
-        found = find_list(store, name)
-        report.list_name = found.name
+        found = _target_list(store, name, report, create=create)
         _stage(store, contacts, progress)
-        store.execute(_matching(store, found.list_id))
+        # A list a dry run would create has no members: an id no list has matches none.
+        store.execute(_matching(store, -1 if found is None else found.list_id))
         known, already = store.execute("SELECT count(known), count(*) FILTER (WHERE member) FROM rare_matched"
                                        ).fetchone()
         report.new_contacts = len(contacts) - int(known)
@@ -621,6 +816,7 @@ def _apply(store: Store, name: str, contacts: list[_Contact], report: AddReport,
                     progress("adding contacts", 0, report.new_contacts)
                 _insert_new_contacts(store, source, now)
             if report.added:
+                assert found is not None  # only a dry run leaves a missing list uncreated
                 if progress:
                     progress("adding members", 0, report.added)
                 _insert_members(store, found.list_id, now)
@@ -628,6 +824,19 @@ def _apply(store: Store, name: str, contacts: list[_Contact], report: AddReport,
                 _note_change(store)
         store.execute("DROP TABLE IF EXISTS rare_matched")
         store.execute("DROP TABLE IF EXISTS rare_import")
+
+
+def _target_list(store: Store, name: str, report: AddReport | SnapshotReport, *, create: bool
+                 ) -> ListSummary | None:
+    """The list a change fills, inside its transaction: found, or (with `create`) made there, so it is
+    made only if the rest is written too. None only for a dry run whose list would be created."""
+    found = find_or_new_list(store, name) if create else find_list(store, name)
+    if found is None:
+        report.created = True
+        if not report.dry_run:
+            found = create_list(store, name)
+    report.list_name = found.name if found is not None else check_list_name(name)
+    return found
 
 
 def _stage(store: Store, contacts: list[_Contact], progress: Progress | None) -> None:

@@ -273,8 +273,9 @@ def test_list_snapshot(shop: Path, project: Path, tmp_path: Path, capsys: pytest
                        "json", *db)
     report = json.loads(out)
     french = counted(shop, 'country = "France"')
-    assert report == {"list": "French master", "dry_run": False, "matching": french, "added": french - total,
-                      "already_members": total, "segment": None, "rule": 'country = "France"', "as_of": None}
+    assert report == {"list": "French master", "dry_run": False, "created": False, "matching": french,
+                      "added": french - total, "already_members": total, "segment": None,
+                      "rule": 'country = "France"', "as_of": None}
     shown = json.loads(run(capsys, "list", "ls", "--format", "json", *db)[1])
     assert {entry["name"]: entry["members"] for entry in shown}["French master"] == french
     # At an instant, in text: the count says when (this once failed after writing the list).

@@ -18,6 +18,7 @@ from rare_dsl.cli import main
 from rare_dsl.lists import ListError
 from rare_dsl.schema import load_schema
 from rare_dsl.store import Store
+from rare_dsl.store.tables import INFO_TABLE
 
 
 @pytest.fixture
@@ -317,7 +318,7 @@ def test_rejects_file(store: Store, tmp_path: Path) -> None:
     assert rows[0] == ["line", "reason", "Name", "Email"]
     assert [row[0] for row in rows[1:]] == ["3", "4"]
     assert rows[1][2:] == ["Bob", "bob@@x.com"] and rows[2][2:] == ["Cy\nCyrus", ""]
-    with pytest.raises(ListError, match="overwrite"):
+    with pytest.raises(ListError, match="is the file being imported"):
         lists.write_rejects(report, file)
 
 
@@ -388,3 +389,171 @@ def test_cli_errors(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert not (tmp_path / "none.duckdb").exists()
     assert "Traceback" not in err and "internal error" not in err
     assert members_of(path) == 0
+
+
+# ------------------------------------------------------------- a newcomer's first hour (issue 18, 4 and 8)
+
+ROOT = Path(__file__).resolve().parent.parent
+LEADS = ROOT / "examples" / "leads.csv"
+
+
+def test_the_readme_list_commands_work_as_written(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every `$ rare list` line of the README, run as written from the repository root on a demo store."""
+    import shlex
+
+    from rare_dsl.store.demo import generate
+
+    store_path = tmp_path / "rare.duckdb"
+    with Store.open(store_path, write=True) as store:
+        generate(store, contacts=2_000, seed=1)
+    monkeypatch.setenv("RARE_DB", str(store_path))
+    monkeypatch.chdir(ROOT)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = [shlex.split(line.split("$ ", 1)[1], comments=True) for line in readme.splitlines()
+                if line.startswith("$ rare list ")]
+    assert [argv[:3] for argv in commands] == [["rare", "list", "import"], ["rare", "list", "show"],
+                                               ["rare", "list", "snapshot"]]
+    before = snapshot(store_path)
+    outputs = []
+    for argv in commands:
+        code, out, err = run(capsys, *argv[1:])
+        assert code == 0, err
+        assert "Traceback" not in err
+        outputs.append(out)
+    imported, shown, snapped = outputs
+    assert imported.startswith('Dry run: adding examples/leads.csv to "Popup leads" would change this')
+    assert "Invalid rows:" in imported and "Duplicates, merged" in imported and "looks like gmail.com" in imported
+    assert shown.startswith('"Popup leads": ')
+    assert snapped.startswith('Created the list "Black Friday".\nSnapshot of the rule into "Black Friday":')
+    after = snapshot(store_path)
+    # The snapshot wrote a list, its members and when lists last changed; nothing else changed.
+    changed = ("lists", "list_members", INFO_TABLE)
+    assert {table: rows for table, rows in after.items() if table not in changed} \
+        == {table: rows for table, rows in before.items() if table not in changed}
+    with Store.open(store_path) as reader:
+        vip = int(reader.scalar("SELECT count(*) FROM customers WHERE quality = 'vip'"))
+        assert vip > 0 and lists.find_list(reader, "Black Friday").members == vip
+
+
+def test_examples_leads_csv_shows_every_part_of_the_report(path: Path) -> None:
+    with Store.open(path) as reader:
+        report = lists.import_csv(reader, "Leads", LEADS, dry_run=True)
+    assert (report.rows_read, report.added, report.duplicates, len(report.invalid)) == (12, 8, 1, 3)
+    assert balanced(report)
+    assert [(r.line, r.value) for r in report.invalid] == [(9, "sophie.martin@@example.fr"), (10, ""),
+                                                           (13, "not an address")]
+    assert [(d.line, d.value, d.first_line) for d in report.duplicate_rows] == [(7, "LEA.MOREAU@example.com", 2)]
+    assert [(w.line, w.domain, w.suggestion) for w in report.domain_warnings] == [
+        (6, "gmial.com", "gmail.com"), (12, "hotmail.co", "hotmail.com")]
+
+
+def test_import_into_a_missing_list_creates_it_and_says_so(path: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    db = ["--db", str(path)]
+    before = snapshot(path)
+    code, out, _ = run(capsys, "list", "import", "Spring fair", str(LEADS), "--dry-run", *db)
+    assert code == 0
+    assert out.startswith(f'Dry run: adding {LEADS} to "Spring fair" would create the list and change this '
+                          "(nothing was written):\n  12  rows read\n   8  to add to the list\n")
+    assert snapshot(path) == before
+    code, out, _ = run(capsys, "list", "import", "Spring fair", str(LEADS), "--dry-run", "--format", "json", *db)
+    assert json.loads(out)["created"] is True and snapshot(path) == before
+    code, out, _ = run(capsys, "list", "import", "Spring fair", str(LEADS), *db)
+    assert code == 0
+    assert out.startswith(f'Created the list "Spring fair".\nImported {LEADS} into "Spring fair":\n  12  rows read\n')
+    assert members_of(path, "Spring fair") == 8
+    # Into the list it made, a second time: nothing new, nothing created.
+    code, out, _ = run(capsys, "list", "import", "Spring fair", str(LEADS), "--format", "json", *db)
+    again = json.loads(out)
+    assert (again["created"], again["added"], again["already_members"]) == (False, 0, 8)
+
+
+def test_import_into_a_missing_store_creates_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store_path = tmp_path / "new.duckdb"
+    code, out, err = run(capsys, "list", "import", "Leads", str(LEADS), "--dry-run", "--db", str(store_path))
+    assert code == 1 and "there is no store at" in err and not store_path.exists()
+    code, out, err = run(capsys, "list", "import", "Leads", str(LEADS), "--db", str(store_path))
+    assert code == 0, err
+    assert out.startswith('Created the list "Leads".') and members_of(store_path) == 8
+
+
+@pytest.mark.parametrize("name", ["Lead", "leads", "Leads "])
+def test_a_name_close_to_an_existing_list_never_makes_a_new_one(store: Store, name: str) -> None:
+    if name.strip() == "Leads":  # the same list, trimmed as list names are
+        assert lists.import_csv(store, name, LEADS, create=True).list_name == "Leads"
+        assert lists.list_names(store) == ["Leads"]
+        return
+    with pytest.raises(ListError, match=f'no list named "{name}"') as caught:
+        lists.import_csv(store, name, LEADS, create=True)
+    assert 'did you mean "Leads"?' in (caught.value.hint or "")
+    # `rare list create "leads"` would be refused: two lists cannot differ only by case.
+    assert (f'`rare list create "{name}"`' in (caught.value.hint or "")) == (name != "leads")
+    assert lists.list_names(store) == ["Leads"]
+
+
+@pytest.mark.parametrize("stage", ["adding contacts", "adding members"])
+def test_a_failed_import_leaves_no_new_list(path: Path, stage: str) -> None:
+    before = snapshot(path)
+
+    def fail(at: str, done: int, total: int) -> None:
+        if at == stage:
+            raise RuntimeError("disk full")
+
+    with Store.open(path, write=True) as store, pytest.raises(RuntimeError):
+        lists.import_csv(store, "Spring fair", LEADS, create=True, progress=fail)
+    assert snapshot(path) == before
+
+
+def test_snapshot_into_a_missing_list_creates_it(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = ["--db", str(path)]
+    before = snapshot(path)
+    code, out, _ = run(capsys, "list", "snapshot", "Lyon", "--segment", 'city = "Lyon"', "--dry-run", *db)
+    assert code == 0
+    assert out == ('Dry run: a snapshot of the rule into "Lyon" would create the list and change this (nothing '
+                   "was written):\n  1  contacts meet the rule\n  1  to add to the list\n  0  already on the list\n")
+    assert snapshot(path) == before
+    code, out, _ = run(capsys, "list", "snapshot", "Lyon", "--segment", 'city = "Lyon"', *db)
+    assert out.startswith('Created the list "Lyon".\nSnapshot of the rule into "Lyon":\n  1  contacts meet')
+    assert members_of(path, "Lyon") == 1
+    code, out, _ = run(capsys, "list", "snapshot", "Lyon", "--segment", 'city = "Lyon"', "--format", "json", *db)
+    assert json.loads(out)["created"] is False and json.loads(out)["already_members"] == 1
+    code, _, err = run(capsys, "list", "snapshot", "Lyo", "--segment", 'city = "Lyon"', *db)
+    assert code == 1 and 'did you mean "Lyon"?' in err and members_of(path, "Lyon") == 1
+
+
+@pytest.mark.parametrize(("domain", "meant"), [
+    ("gmial.com", "gmail.com"), ("gmail.co", "gmail.com"), ("hotmial.com", "hotmail.com"), ("gamil.com", "gmail.com"),
+    ("gmai.com", "gmail.com"), ("gmaill.com", "gmail.com"), ("gmail.con", "gmail.com"), ("yahooo.com", "yahoo.com"),
+    ("outlok.com", "outlook.com"), ("hotmail.co", "hotmail.com"), ("icloud.co", "icloud.com"), ("aol.con", "aol.com"),
+    ("wanadoo.ff", None),  # two country codes: taken for a country variant
+    ("gmail.com", None), ("mail.com", None), ("ymail.com", None), ("email.com", None), ("hotmail.be", None),
+    ("hotmail.nl", None), ("life.com", None), ("aok.com", None), ("example.com", None), ("gmail.fr", None),
+    ("shop.co.uk", None), ("gmäil.com", None),
+])
+def test_likely_domain_typos(domain: str, meant: str | None) -> None:
+    from rare_dsl.addresses import likely_typo
+
+    assert likely_typo(domain) == meant
+
+
+def test_typos_and_duplicates_are_named_but_not_rejected(store: Store, tmp_path: Path) -> None:
+    text = "email\nann@gmial.com\nANN@gmial.com\nbo@gmail.com\nBo@Gmail.com\nbo@gmail.com\n"
+    report = lists.import_csv(store, "Leads", write(tmp_path, "f.csv", text))
+    assert (report.added, report.duplicates, len(report.invalid)) == (2, 3, 0)
+    assert [(d.line, d.first_line) for d in report.duplicate_rows] == [(3, 2), (5, 4), (6, 4)]
+    assert [(w.line, w.value) for w in report.domain_warnings] == [(2, "ann@gmial.com")]  # once per address
+    assert store.scalar("SELECT count(*) FROM customers WHERE email = 'ann@gmial.com'") == 1
+    assert report.to_dict()["duplicate_rows"][0] == {"line": 3, "value": "ANN@gmial.com", "first_line": 2}
+    assert report.to_dict()["domain_warnings"] == [{"line": 2, "value": "ann@gmial.com", "domain": "gmial.com",
+                                                    "suggestion": "gmail.com"}]
+
+
+def test_add_names_duplicates_and_typos_by_position(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "list", "add", "Leads", "ann@hotmial.com", "bo@x.com", "ANN@hotmial.com",
+                       "--db", str(path))
+    assert code == 0
+    assert out.endswith("Duplicates, merged:\n  address 3: `ANN@hotmial.com`, as address 1\n"
+                        "Warnings, addresses whose domain looks like a typo (added as written):\n"
+                        "  address 1: `ann@hotmial.com`: hotmial.com looks like hotmail.com\n")
+    assert members_of(path) == 2

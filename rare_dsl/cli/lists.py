@@ -9,6 +9,7 @@ and prints reports.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from typing import Any
@@ -188,21 +189,31 @@ def _import(args: argparse.Namespace) -> int:
     import os
 
     from rare_dsl import lists
+    from rare_dsl.store import locate
 
+    where = locate(args.db).path
+    # Before anything is read: a rejects file must never replace the store, its WAL or the input.
+    if args.rejects:
+        lists.check_rejects_path(args.rejects, source=args.file, store=where)
     try:
         big = os.path.getsize(args.file) >= BIG_FILE_BYTES
     except OSError:
         big = False
     # A misspelt list should fail at once, not after reading a big file; the reading happens before the
-    # store is opened for writing, so other programs are kept out only while the rows are written.
-    with open_store(args, write=False) as store:
-        lists.find_list(store, args.name)
+    # store is opened for writing, so other programs are kept out only while the rows are written. A
+    # missing list is created (a missing store too, as `rare list create` does), unless a dry run.
+    if args.dry_run or where.exists():
+        with open_store(args, write=False) as store:
+            lists.find_or_new_list(store, args.name)
     with progress_bar("Importing", show=big) as progress:
         read = lists.read_csv(args.file, email_column=args.email_column, encoding=args.encoding, progress=progress)
-        with open_store(args, write=not args.dry_run) as store:
-            report = lists.import_contacts(store, args.name, read, dry_run=args.dry_run, progress=progress)
-    if args.rejects:
-        lists.write_rejects(report, args.rejects)
+        # The rejects are written first and moved into place once the import is committed: a failure of
+        # either leaves both as they were.
+        rejects = lists.rejects_written(read.report, args.rejects, store=where) if args.rejects else (
+            contextlib.nullcontext())
+        with rejects, open_store(args, write=not args.dry_run, create=True) as store:
+            report = lists.import_contacts(store, args.name, read, dry_run=args.dry_run, create=True,
+                                           progress=progress)
     _report(args, report)
     return EXIT_OK
 
@@ -220,17 +231,20 @@ def _snapshot(args: argparse.Namespace) -> int:
         return print_diagnostics(args, error)
     with open_store(args, write=not args.dry_run, schema=schema) as store:
         report = lists.snapshot(store, args.name, resolved.rule, as_of=as_of, segments=resolved.segments,
-                                dry_run=args.dry_run)
+                                dry_run=args.dry_run, create=True)
     from rare_dsl.cli.segment_queries import instant  # for both outputs: imported in one branch, it failed the other
-
     if args.format == "json":
         echo(json.dumps({**report.to_dict(), "segment": resolved.name, "rule": None if resolved.name else args.segment,
                          "as_of": instant(as_of)}, indent=2, ensure_ascii=False))
         return EXIT_OK
     source = f"the segment {resolved.name}" if resolved.name else "the rule"
     if report.dry_run:
-        echo(f'Dry run: a snapshot of {source} into "{report.list_name}" would change this (nothing was written):')
+        creating = " create the list and" if report.created else ""
+        echo(f'Dry run: a snapshot of {source} into "{report.list_name}" would{creating} change this '
+             "(nothing was written):")
     else:
+        if report.created:
+            echo(f'Created the list "{report.list_name}".')
         echo(f'Snapshot of {source} into "{report.list_name}":')
     counts = [(f"contacts meet {source}" + ("" if as_of is None else f" as of {instant(as_of)}"), report.matching),
               ("to add to the list" if report.dry_run else "added to the list", report.added),
@@ -245,17 +259,20 @@ def _snapshot(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace, report: Any) -> None:
-    """An add or import report: the counts, then each invalid row by line number and reason."""
+    """An add or import report: the counts, then each invalid row by line number and reason, the
+    duplicates merged, and the addresses whose domain looks like a typo."""
     if args.format == "json":
         echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         return
     source = f"{report.file} " if report.file else ""
     if report.dry_run:
-        echo(f'Dry run: adding {source}to "{report.list_name}" would change this (nothing was written):')
-    elif report.file:
-        echo(f'Imported {report.file} into "{report.list_name}":')
+        creating = " create the list and" if report.created else ""
+        echo(f'Dry run: adding {source}to "{report.list_name}" would{creating} change this (nothing was written):')
     else:
-        echo(f'Added to "{report.list_name}":')
+        if report.created:
+            echo(f'Created the list "{report.list_name}".')
+        echo(f'Imported {report.file} into "{report.list_name}":' if report.file else
+             f'Added to "{report.list_name}":')
     verb = "to add" if report.dry_run else "added"
     counts = [(f"{'rows' if report.file else 'addresses'} read", report.rows_read),
               (f"{verb} to the list", report.added), ("  of them new contacts", report.new_contacts),
@@ -275,6 +292,26 @@ def _report(args: argparse.Namespace, report: Any) -> None:
         if len(report.invalid) > SHOWN_REJECTS:
             where = f"written to {args.rejects}" if getattr(args, "rejects", None) else "--rejects FILE writes them all"
             echo(f"  … and {len(report.invalid) - SHOWN_REJECTS:,} more ({where})")
+    # A file's rows are named by line; addresses given as arguments, by their position.
+    if report.file:
+        at, same = "line", "as on line"
+        merged, again = "Duplicates, merged into the first row with the address:", "; fix and import again if so"
+    else:
+        at, same, merged, again = "address", "as address", "Duplicates, merged:", ""
+    _listed(merged, [f"{at} {d.line}: `{d.value}`, {same} {d.first_line}" for d in report.duplicate_rows])
+    _listed(f"Warnings, addresses whose domain looks like a typo (added as written{again}):",
+            [f"{at} {w.line}: `{w.value}`: {w.domain} looks like {w.suggestion}" for w in report.domain_warnings])
+
+
+def _listed(title: str, lines: list[str]) -> None:
+    """A titled section of a report, its first SHOWN_REJECTS lines (`--format json` has all of them)."""
+    if not lines:
+        return
+    echo(title)
+    for line in lines[:SHOWN_REJECTS]:
+        echo(f"  {line}")
+    if len(lines) > SHOWN_REJECTS:
+        echo(f"  … and {len(lines) - SHOWN_REJECTS:,} more (--format json lists them all)")
 
 
 def _done(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
