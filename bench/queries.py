@@ -70,6 +70,7 @@ from rare_dsl.engines.copy import copy_tables  # noqa: E402
 from rare_dsl.schema import default_schema  # noqa: E402
 from rare_dsl.store import Store  # noqa: E402
 from rare_dsl.store.demo import generate  # noqa: E402
+from rare_dsl.store.tables import ENGINE_INDEXES  # noqa: E402
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 # The demo's facts end at its anchor; the rules are evaluated there too. Fixed, so that a store kept with
@@ -213,8 +214,10 @@ def add_indexes(engine: Engine) -> None:
 def sqlite_copy(folder: Path, source: Path, say: Callable[[str], None]) -> Engine:
     """The demo shop in a SQLite file next to it, with INDEXES; reused when complete (it has `bench_done`)."""
     path = source.with_suffix(".sqlite")
-    # What the copy was made from and with: a copy of another anchor or index set is made again.
-    marker = f"{source.name} {AS_OF} {hashlib.sha256(repr(INDEXES).encode()).hexdigest()[:12]}"
+    # What the copy was made from and with: a copy of another anchor or index set (the bench's or `rare
+    # load`'s) is made again.
+    indexes = hashlib.sha256(repr((INDEXES, ENGINE_INDEXES)).encode()).hexdigest()[:12]
+    marker = f"{source.name} {AS_OF} {indexes}"
     if path.exists():
         engine = connect(f"sqlite:///{path}")
         with contextlib.suppress(Exception):

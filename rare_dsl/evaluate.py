@@ -26,9 +26,18 @@ Row = Mapping[str, Any]
 
 
 def evaluate(rule: typed.CheckedRule, tables: Mapping[str, Sequence[Row]], as_of: dt.datetime, *,
-             segments: Mapping[str, typed.CheckedRule] | None = None) -> list[Any]:
-    """The customer ids matching `rule` at `as_of`: in rank order when the rule ranks, else sorted."""
-    return _Evaluator(rule.schema, tables, _naive(as_of), segments or {}).members(rule, ())
+             segments: Mapping[str, typed.CheckedRule] | None = None, live: bool = False) -> list[Any]:
+    """The customer ids matching `rule` at `as_of`: in rank order when the rule ranks, else sorted.
+
+    Anchored (the default), only the contacts that exist at `as_of` can match (SPEC 8.4); `live` evaluates
+    live SQL, run at the engine's clock reading `as_of`, which reads every contact of the store."""
+    return _Evaluator(rule.schema, tables, _naive(as_of), segments or {}, live).members(rule, ())
+
+
+def existing(schema: Any, tables: Mapping[str, Sequence[Row]], as_of: dt.datetime) -> list[Any]:
+    """The sorted customer ids of the contacts that exist at `as_of`: the total a share is of."""
+    return [c[schema.tables["customers"].column("customer_id")]
+            for c in _Evaluator(schema, tables, _naive(as_of), {}, False).contacts()]
 
 
 def _naive(instant: dt.datetime) -> dt.datetime:
@@ -59,9 +68,10 @@ def _number(value: Any) -> Any:
 
 class _Evaluator:
     def __init__(self, schema: Any, tables: Mapping[str, Sequence[Row]], as_of: dt.datetime,
-                 segments: Mapping[str, typed.CheckedRule]):
+                 segments: Mapping[str, typed.CheckedRule], live: bool):
         self.schema = schema
         self.as_of = as_of
+        self.live = live
         self.segments = segments
         self.segment_members: dict[str, set[Any]] = {}
 
@@ -86,9 +96,16 @@ class _Evaluator:
 
     # ------------------------------------------------------------------------------------------- rule
 
+    def contacts(self) -> list[dict[str, Any]]:
+        """The contacts at the instant, by id: anchored, a contact created after it does not exist yet, and
+        one without a creation date has always existed (SPEC 8.1, 8.4)."""
+        created = self.schema.tables["customers"].column("created_at")
+        found = [c for c in self.customers
+                 if self.live or c.get(created) is None or c[created] <= self.as_of]
+        return sorted(found, key=lambda c: c[self.id_column])
+
     def members(self, rule: typed.CheckedRule, stack: tuple[str, ...]) -> list[Any]:
-        chosen = [c for c in self.customers if rule.condition is None or self.holds(rule.condition, c, stack)]
-        chosen.sort(key=lambda c: c[self.id_column])
+        chosen = [c for c in self.contacts() if rule.condition is None or self.holds(rule.condition, c, stack)]
         for key in reversed(rule.order_by):
             scored = [(self.value(key.expr, c, stack), c) for c in chosen]
             present = [pair for pair in scored if pair[0] is not None]

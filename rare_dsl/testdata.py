@@ -4,7 +4,8 @@
 naive UTC datetimes, money in quarter units so every engine's arithmetic on it is exact). It has missing
 values everywhere they are allowed, contacts with no orders or events, facts exactly on the window
 boundaries of the `ANCHORS` (month ends, a leap day) and one second either side, facts after each anchor,
-hostile text (quotes, backslashes, `%`, `_`, NUL, newlines, unicode, SQL), and ties for rankings.
+hostile text (quotes, backslashes, `%`, `_`, NUL, newlines, unicode, SQL), ties for rankings, contacts
+created after an anchor or never dated, and hand-made blocks for the traps named in each block's comment.
 `load_duckdb` and `load_sqlite` put the rows into a connection.
 """
 
@@ -127,10 +128,60 @@ def generate(seed: int = 7, *, contacts: int = 120, now: dt.datetime | None = No
     lists = [{"list_id": i, "name": n, "created_at": dt.datetime(2023, 1, 1)} for i, n in LISTS]
     members = [{"list_id": rng.choice((1, 1, 2, 3)), "customer_id": rng.choice(active), "added_at": when()}
                for _ in range(contacts // 2)]
-    return {
+    tables = {
         "customers": customers, "customer_tags": tags, "orders": orders, "order_items": items, "refunds": refunds,
         "campaigns": campaigns, "events": events, "lists": lists, "list_members": members,
     }
+    _add_not_yet_created(tables)
+    return tables
+
+
+# ---------------------------------------------------------------------- contacts that did not exist yet
+# Hand-made contacts around the first anchor (the one the engine traps run at), SPEC 8.4 and 8.1: created one
+# second after it, with a history dated before it (imported with the contact) that would match most rules;
+# created exactly at it; never dated. Plus, for `purchased()` and `product:` (docs/language.md 1.2), an order
+# without any item and items whose product name and id differ from others' by case only. Ids 8401-8409.
+NOT_YET_CREATED = 8401  # created one second after ANCHORS[0], a big spender with every kind of fact
+CREATED_AT_ANCHOR = 8402  # created exactly at ANCHORS[0]: it exists then
+NEVER_DATED = 8403  # created_at missing: it has always existed
+LATE_WITHOUT_FACTS = 8404  # created one second after ANCHORS[0], nothing else: `orders() = 0` must skip it
+ORDER_WITHOUT_ITEMS = 8405  # its one order has no item: `purchased()`, not `purchased(product: ...)`
+LOWER_CASE_PRODUCT = 8406  # bought "red shoes" (id "p1"): not `product: "Red Shoes"` nor `product: "P1"`
+
+
+def _add_not_yet_created(tables: dict[str, list[dict[str, Any]]]) -> None:
+    anchor = ANCHORS[0]
+    second = dt.timedelta(seconds=1)
+    before = anchor - dt.timedelta(days=20)
+
+    def contact(cid: int, created: dt.datetime | None, **fields: Any) -> None:
+        tables["customers"].append({
+            "customer_id": cid, "email": f"late{cid}@example.com", "first_name": "Late", "last_name": None,
+            "country": "France", "country_code": "FR", "region": None, "city": "Paris", "quality": "vip",
+            "status": "subscribed", "created_at": created, "source": "import", **fields})
+
+    def order(order_id: int, cid: int, total: float, *products: tuple[str | None, str | None]) -> None:
+        tables["orders"].append({"order_id": order_id, "customer_id": cid, "created_at": before, "total": total})
+        for product_id, name in products:
+            tables["order_items"].append({"order_id": order_id, "customer_id": cid, "product_id": product_id,
+                                          "product_name": name, "vendor": "Acme", "quantity": 1, "price": total})
+
+    for cid, created in ((NOT_YET_CREATED, anchor + second), (CREATED_AT_ANCHOR, anchor), (NEVER_DATED, None)):
+        contact(cid, created)
+        # Five orders of the largest amount: the top of `order by total_spent desc limit 10` where it exists.
+        for k in range(5):
+            order(cid * 100 + k, cid, 250.25, ("P1", "Red Shoes"))
+        tables["customer_tags"].append({"customer_id": cid, "tag": "vip"})
+        tables["events"] += [{"customer_id": cid, "campaign_id": 2, "type": kind, "occurred_at": before}
+                             for kind in ("sent", "open", "click", "conversion")]
+        tables["refunds"].append({"refund_id": cid, "order_id": cid * 100, "customer_id": cid, "created_at": before,
+                                  "amount": 10.0})
+        tables["list_members"].append({"list_id": 1, "customer_id": cid, "added_at": before})
+    contact(LATE_WITHOUT_FACTS, anchor + second, country="Spain", quality=None, status=None)
+    contact(ORDER_WITHOUT_ITEMS, None, country="Spain")
+    order(ORDER_WITHOUT_ITEMS * 100, ORDER_WITHOUT_ITEMS, 19.75)
+    contact(LOWER_CASE_PRODUCT, None, country="Spain")
+    order(LOWER_CASE_PRODUCT * 100, LOWER_CASE_PRODUCT, 10.0, ("p1", "red shoes"))
 
 
 # Column types for loading; timestamps are TIMESTAMP (naive UTC) in DuckDB and ISO text in SQLite.

@@ -95,15 +95,17 @@ def test_params_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "compile", "-e", FRENCH, "--params", "--as-of", "2026-08-31", "--dialect", "sqlite")
     assert code == 0
     sql, params = out.rstrip("\n").split("\n")
-    assert sql.count("?") == 4 and "France" not in sql
-    # SQLite looks up each French contact's third open: `EXISTS (... LIMIT 1 OFFSET ?)` with 2.
-    assert json.loads(params.removeprefix("-- params: ")) == ["France", "2026-08-31 00:00:00",
+    assert sql.count("?") == 5 and "France" not in sql
+    # The instant that says which contacts exist (SPEC 8.4) first; then SQLite looks up each French contact's
+    # third open: `EXISTS (... LIMIT 1 OFFSET ?)` with 2.
+    assert json.loads(params.removeprefix("-- params: ")) == ["2026-08-31 00:00:00", "France", "2026-08-31 00:00:00",
                                                                "2026-02-28 00:00:00", 2]
     code, out, _ = run(capsys, "compile", "-e", FRENCH, "--params", "--as-of", "2026-08-31", "--format", "json")
     record = json.loads(out)
     assert code == 0 and record["dialect"] == "duckdb" and record["time"] == "anchored at 2026-08-31T00:00:00Z"
     # DuckDB copies the country test into the events subquery, with its own parameter.
-    assert record["params"] == ["France", "2026-08-31T00:00:00", "2026-02-28T00:00:00", "France", 3]
+    assert record["params"] == ["2026-08-31T00:00:00", "France", "2026-08-31T00:00:00", "2026-02-28T00:00:00",
+                                "France", 3]
 
 
 def test_unknown_dialect_is_rd302_with_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,9 +19,10 @@ from store_helpers import held_by_another_process, rows_of
 from rare_dsl import check, testdata
 from rare_dsl.cli import main
 from rare_dsl.compiler import compile
-from rare_dsl.evaluate import evaluate
+from rare_dsl.evaluate import evaluate, existing
+from rare_dsl.schema import default_schema
 from rare_dsl.store import Store
-from rare_dsl.store.demo import generate
+from rare_dsl.store.demo import default_anchor, generate
 from rare_dsl.store.queries import SegmentQueries
 
 CONTACTS = 800
@@ -77,12 +78,47 @@ def test_count_text(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert expected > 0
 
 
+def existed(shop: Path, as_of: dt.datetime) -> int:
+    """How many of the shop's contacts existed at `as_of`, by the reference evaluator (SPEC 8.4)."""
+    return len(existing(default_schema(), rows_of(shop), as_of))
+
+
+def test_totals_at_an_as_of_are_the_contacts_that_existed(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`created_at > 1d ago` at a past instant counts the contacts created in the day before it, out of those
+    that existed then: no contact created since, in the count or in the total (SPEC 8.4)."""
+    as_of = default_anchor() - dt.timedelta(days=200)
+    instant = as_of.strftime("%Y-%m-%dT%H:%M:%SZ")
+    tables = rows_of(shop)
+    total = existed(shop, as_of)
+    assert 0 < total < CONTACTS
+    for rule in ("created_at > 1d ago", "orders() = 0"):
+        matching = len(evaluate(check(rule), tables, as_of))
+        code, out, _ = run(capsys, "count", rule, "--db", str(shop), "--as-of", instant)
+        assert code == 0 and out == f"{matching:,} of {total:,} contacts ({matching / total:.1%})\n", rule
+    rule = 'orders() = 0 and not country = "France"'
+    steps = json.loads(run(capsys, "explain", rule, "--db", str(shop), "--as-of", instant, "--format", "json")[1])
+    assert steps["total"] == total
+    for step, prefix in zip(steps["steps"], ("orders() = 0", rule), strict=True):
+        members = len(evaluate(check(prefix), tables, as_of))
+        assert (step["remaining"], step["share"]) == (members, round(members / total, 6))
+    code, out, _ = run(capsys, "explain", rule, "--db", str(shop), "--as-of", instant)
+    assert f"{steps['steps'][1]['remaining']:>10,}  {steps['steps'][1]['remaining'] / total:>6.1%}" in out
+    newest = json.loads(run(capsys, "sample", "order by created_at desc", "-n", "2", "--db", str(shop), "--as-of",
+                            instant, "--format", "json")[1])
+    assert newest["count"] == total
+    assert [c["customer_id"] for c in newest["contacts"]] == evaluate(check("order by created_at desc limit 2"),
+                                                                      tables, as_of)
+    split = json.loads(run(capsys, "breakdown", "orders() = 0", "--by", "country", "--db", str(shop), "--as-of",
+                           instant, "--format", "json")[1])
+    assert split["count"] == len(evaluate(check("orders() = 0"), tables, as_of))
+
+
 def test_count_json_live_and_anchored(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "count", "-e", FRENCH, "--db", str(shop), "--format", "json")
     assert code == 0 and json.loads(out) == {"count": counted(shop, FRENCH), "total": CONTACTS, "as_of": None}
     code, out, _ = run(capsys, "count", FRENCH, "--db", str(shop), "--format", "json", "--as-of", "2026-01-31")
     as_of = dt.datetime(2026, 1, 31, tzinfo=dt.UTC)
-    assert json.loads(out) == {"count": counted(shop, FRENCH, as_of), "total": CONTACTS,
+    assert json.loads(out) == {"count": counted(shop, FRENCH, as_of), "total": existed(shop, as_of),
                                "as_of": "2026-01-31T00:00:00Z"}
     code, out, _ = run(capsys, "count", FRENCH, "--db", str(shop), "--format", "json",
                        "--as-of", "2026-01-31T10:30:00+02:00")

@@ -21,11 +21,14 @@ from rare_dsl import RuleError, check, testdata
 from rare_dsl.compiler import UnsupportedDialect, compile, dialects
 from rare_dsl.compiler import calendar as compile_calendar
 from rare_dsl.compiler.dialects import LIVE_REFUSED, NOT_SQL, DuckDB, MySQL, Postgres, SQLite, Target, target
-from rare_dsl.evaluate import evaluate
-from rare_dsl.schema import load_schema
+from rare_dsl.evaluate import evaluate, existing
+from rare_dsl.schema import default_schema, load_schema
 from rare_dsl.typed import CheckedRule
 
 AS_OF = dt.datetime(2026, 8, 31, 10, 0, 0)
+# The test that keeps only the contacts existing at AS_OF (SPEC 8.4), first in every anchored WHERE.
+EXISTING = '("c"."created_at" IS NULL OR "c"."created_at" <= CAST(\'2026-08-31 10:00:00\' AS TIMESTAMP))'
+EXISTING_SQLITE = '("c"."created_at" IS NULL OR "c"."created_at" <= \'2026-08-31 10:00:00\')'
 
 
 def sql(rule: str, dialect: str = "duckdb", **options: Any) -> str:
@@ -42,7 +45,7 @@ def quote(text: str) -> str:
 
 SHAPES = [
     # (rule, fragments that must appear, fragments that must not)
-    ('country = "France"', ['WHERE "c"."country" = \'France\''], ["JOIN", "EXISTS"]),
+    ('country = "France"', [f'WHERE {EXISTING} AND "c"."country" = \'France\''], ["JOIN", "EXISTS"]),
     ("opens(6mo) >= 3", ['"c"."customer_id" IN (SELECT "e1"."customer_id" FROM "events"', "HAVING COUNT(*) >= 3"],
      ["JOIN", "EXISTS", "NOT IN"]),
     ("opens(6mo) < 3", ['NOT EXISTS(SELECT 1 FROM (SELECT "e1"."customer_id" FROM "events"',
@@ -98,8 +101,9 @@ def test_per_engine_shapes() -> None:
     postgres, sqlite = sql(rule, "postgres"), sql(rule, "sqlite")
     assert 'COALESCE("c"."customer_id" IN (SELECT "e1"."customer_id"' in postgres
     assert 'GROUP BY "o2"."customer_id") AS "x3"' in postgres
-    assert sqlite.startswith('SELECT "c"."customer_id" FROM "customers" AS "c" WHERE ("c"."country" = \'France\' '
-                             'AND (EXISTS(SELECT 1 FROM "events" AS "e1" WHERE "e1"."customer_id" = "c"."customer_id"')
+    assert sqlite.startswith(f'SELECT "c"."customer_id" FROM "customers" AS "c" WHERE {EXISTING_SQLITE} AND '
+                             '("c"."country" = \'France\' AND (EXISTS(SELECT 1 FROM "events" AS "e1" WHERE '
+                             '"e1"."customer_id" = "c"."customer_id"')
     assert "LIMIT 1 OFFSET 2" in sqlite and "GROUP BY" not in sqlite and " IN (SELECT" not in sqlite
     for text in (postgres, sqlite):
         assert "JOIN" not in text and '"p' not in text
@@ -111,7 +115,8 @@ def test_per_engine_shapes() -> None:
 
 @pytest.mark.parametrize(("rule", "present"), [
     # The fields come first, then each measure is read for the contacts they keep.
-    ('opens(6mo) > 2.5 and country = "France"', ['WHERE ("c"."country" = \'France\' AND EXISTS(',
+    ('opens(6mo) > 2.5 and country = "France"', [f'WHERE {EXISTING_SQLITE} AND ("c"."country" = \'France\' '
+                                                 'AND EXISTS(',
                                                 "LIMIT 1 OFFSET 2"]),
     ('country = "France" and opens(6mo) < 3', ['AND NOT EXISTS(SELECT 1 FROM "events"', "LIMIT 1 OFFSET 2"]),
     ('country = "France" and not (opens(6mo) <= 3)', ["AND EXISTS(SELECT 1", "LIMIT 1 OFFSET 3"]),
@@ -238,7 +243,7 @@ def test_duckdb_reads_an_or_of_sets_as_their_union() -> None:
     """On DuckDB an OR whose every operand is a set of contacts is one set, the UNION ALL of theirs; not when
     a set holds every fact of a large table, when a field or an absence sits beside the sets, under an AND
     whose fields are copied into them, or on other engines."""
-    text = sql('spent(within: 1y) > 500 or orders(month: "dec") >= 2 or refunds(1y) >= 1')
+    text = sql('spent(within: 1y) > 500 or orders(month: "dec") >= 2 or refunds(1y) >= 1').replace(EXISTING, "")
     assert text.count(" IN (") == 1 and text.count(" UNION ALL ") == 2 and " OR " not in text
     assert sql("orders(1y) >= 3 and (refunds() >= 2 or spent(1y) > 100)").count(" UNION ALL ") == 1
     for rule in ("opens(90d) >= 1 or orders(1y) >= 1", 'spent(1y) > 500 or country = "France"',
@@ -305,13 +310,15 @@ def test_postgres_drives_from_a_set_on_small_facts() -> None:
     absences searched per member; from the openers of 90 days (many) it stays a filter with a grouped
     anti-join set."""
     text = sql('in_list("Popup leads") and not tags contains "newsletter"', "postgres")
-    assert text.startswith('SELECT "c"."customer_id" FROM "customers" AS "c" WHERE ("c"."customer_id" IN (SELECT')
+    assert text.startswith(f'SELECT "c"."customer_id" FROM "customers" AS "c" WHERE {EXISTING} AND '
+                           '("c"."customer_id" IN (SELECT')
     assert 'NOT EXISTS(SELECT 1 FROM "customer_tags" AS "t3" WHERE "t3"."customer_id" = "c"."customer_id"' in text
     text = sql("opens(90d) >= 1 and not purchased(within: 1y)", "postgres")
     assert text.count("COALESCE(") == 1 and 'NOT EXISTS(SELECT 1 FROM (SELECT "o2"' in text
     # A grouped set of refunds drives too, the absences searched per refunder.
     text = sql("refunds(1y) >= 2 and not purchased(within: 30d)", "postgres")
-    assert text.startswith('SELECT "c"."customer_id" FROM "customers" AS "c" WHERE ("c"."customer_id" IN (SELECT')
+    assert text.startswith(f'SELECT "c"."customer_id" FROM "customers" AS "c" WHERE {EXISTING} AND '
+                           '("c"."customer_id" IN (SELECT')
     assert "COALESCE(" not in text and "HAVING COUNT(*) >= 2" in text
     assert 'NOT EXISTS(SELECT 1 FROM "orders" AS "o2" WHERE "o2"."customer_id" = "c"."customer_id"' in text
     assert '"c"."customer_id" IN (SELECT "r1"' in sql('not refunds(1y) = 0 and not tags contains "x"', "postgres")
@@ -601,8 +608,8 @@ def test_the_tree_prints_the_sql_again(dialect: str) -> None:
 
 def test_oracle_binds_are_named_in_order() -> None:
     compiled = compile('country = "France" and opens(6mo) >= 3', dialect="oracle", as_of=AS_OF, parameterized=True)
-    assert [f":p{i}" in compiled.sql for i in range(1, 5)] == [True] * 4 and "?" not in compiled.sql
-    assert compiled.params[0] == "France" and compiled.params[-1] == 3
+    assert [f":p{i}" in compiled.sql for i in range(1, 6)] == [True] * 5 and "?" not in compiled.sql
+    assert compiled.params[0] == AS_OF and compiled.params[1] == "France" and compiled.params[-1] == 3
 
 
 def test_parameterized_placeholders_in_order() -> None:
@@ -610,7 +617,9 @@ def test_parameterized_placeholders_in_order() -> None:
                        dialect="sqlite", as_of=AS_OF, parameterized=True)
     assert compiled.sql.count("?") == len(compiled.params)
     # At least 3 opens, looked up per contact: the third open is at OFFSET 2.
-    assert compiled.params == ("France", "O'", "O'", "2026-08-31 10:00:00", "2026-02-28 10:00:00", 2)
+    # The instant first: the test of the contacts that exist then (SPEC 8.4).
+    assert compiled.params == ("2026-08-31 10:00:00", "France", "O'", "O'", "2026-08-31 10:00:00",
+                               "2026-02-28 10:00:00", 2)
     assert "France" not in compiled.sql and "O'" not in compiled.sql
 
 
@@ -736,7 +745,7 @@ def test_duckdb_live_time_is_utc_whatever_the_session_zone() -> None:
     got = sorted(r[0] for r in connection.execute(compile(rule, dialect="duckdb").sql).fetchall())
     connection.execute("COMMIT")
     assert abs(engine_now - dt.datetime.now(dt.UTC).replace(tzinfo=None)) < dt.timedelta(minutes=5)
-    assert got == evaluate(rule, tables, engine_now)
+    assert got == evaluate(rule, tables, engine_now, live=True)
 
 
 # ---------------------------------------------------------------------------------------- missing values
@@ -746,7 +755,7 @@ def test_division_by_zero_is_missing(engine: str) -> None:
     connection: Any = duckdb.connect() if engine == "duckdb" else sqlite3.connect(":memory:")
     tables = testdata.generate(seed=5, contacts=30)
     (testdata.load_duckdb if engine == "duckdb" else testdata.load_sqlite)(connection, tables)
-    everyone = sorted(c["customer_id"] for c in tables["customers"])
+    everyone = existing(default_schema(), tables, AS_OF)
     for rule, expected in [("order_count / 0 >= 0", []), ("not (order_count / 0 >= 0)", everyone),
                            ("(order_count / 0) is set", []), ("1 / 2 = 0.5", everyone)]:
         compiled = compile(rule, dialect=engine, as_of=AS_OF)
@@ -760,14 +769,15 @@ def test_counts_against_huge_bounds_run(engine: str) -> None:
     connection: Any = duckdb.connect() if engine == "duckdb" else sqlite3.connect(":memory:")
     tables = testdata.generate(seed=5, contacts=30)
     (testdata.load_duckdb if engine == "duckdb" else testdata.load_sqlite)(connection, tables)
-    everyone = sorted(c["customer_id"] for c in tables["customers"])
+    everyone = existing(default_schema(), tables, AS_OF)
     for bound in ("9223372036854775807", "99999999999999999999999"):
         for rule, expected in [(f"email is set and opens(6mo) >= {bound}", []),
                                (f"email is set and opens(6mo) < {bound}", None)]:
             compiled = compile(rule, dialect=engine, as_of=AS_OF)
             got = sorted(r[0] for r in connection.execute(compiled.sql).fetchall())
             want = expected if expected is not None else \
-                sorted(c["customer_id"] for c in tables["customers"] if c.get("email") is not None)
+                sorted(c["customer_id"] for c in tables["customers"]
+                       if c.get("email") is not None and c["customer_id"] in everyone)
             assert got == want and set(got) <= set(everyone), (rule, compiled.sql)
 
 
@@ -806,8 +816,9 @@ def test_stored_column_is_read_instead_of_aggregating(tmp_path: Any) -> None:
     tables: dict[str, list[dict[str, Any]]] = {name: [] for name in testdata.COLUMN_TYPES}
     tables["customers"] = [{"customer_id": i, "orders_cached": v} for i, v in enumerate([None, 0, 1, 2, 5])]
     connection = duckdb.connect()
-    connection.execute('CREATE TABLE "customers" ("customer_id" BIGINT, "orders_cached" BIGINT)')
-    connection.executemany('INSERT INTO "customers" VALUES (?, ?)',
+    connection.execute('CREATE TABLE "customers" ("customer_id" BIGINT, "created_at" TIMESTAMP, '
+                       '"orders_cached" BIGINT)')
+    connection.executemany('INSERT INTO "customers" VALUES (?, NULL, ?)',
                            [(r["customer_id"], r["orders_cached"]) for r in tables["customers"]])
     got = sorted(r[0] for r in connection.execute(text).fetchall())
     assert got == evaluate(rule, tables, AS_OF) == [0, 1, 3, 4]

@@ -19,7 +19,8 @@ import sqlglot
 from store_helpers import rows_of, snapshot
 
 from rare_dsl import check, lists
-from rare_dsl.evaluate import evaluate
+from rare_dsl.evaluate import evaluate, existing
+from rare_dsl.schema import default_schema
 from rare_dsl.store import Store
 from rare_dsl.store.breakdown import UnknownField
 from rare_dsl.store.demo import generate
@@ -82,6 +83,34 @@ def test_count_agrees_with_the_reference_evaluator(queries: SegmentQueries, tabl
 def test_every_contact_and_the_total(queries: SegmentQueries) -> None:
     assert queries.count(check("order by created_at")).matching == CONTACTS
     assert queries.total() == CONTACTS
+
+
+# Half a year before the demo's anchor: the contacts who signed up since did not exist yet (SPEC 8.4).
+EARLIER = dt.datetime(2025, 9, 15)
+
+
+def test_at_an_earlier_instant_the_total_is_the_contacts_that_existed(queries: SegmentQueries,
+                                                                       tables: Any) -> None:
+    existed = existing(default_schema(), tables, EARLIER)
+    assert 0 < len(existed) < CONTACTS  # the demo signs contacts up until its anchor
+    at = EARLIER.replace(tzinfo=dt.UTC)
+    assert queries.total(at) == len(existed) and queries.total() == CONTACTS
+    for rule in ("orders() = 0", 'not country = "France"', "created_at > 30d ago", "order by created_at desc"):
+        found = queries.count(check(rule), at)
+        members = evaluate(check(rule), tables, EARLIER)
+        assert found.matching == len(members) and set(members) <= set(existed), rule
+        assert (found.total, found.share) == (len(existed), len(members) / len(existed)), rule
+        assert found.of_total() == f"{len(members):,} of {len(existed):,} contacts ({found.share:.1%})"
+    explained = queries.explain(check("orders() = 0 order by created_at desc limit 5000"), at)
+    assert explained.total == len(existed)
+    assert [s.remaining for s in explained.steps] == [len(evaluate(check("orders() = 0"), tables, EARLIER))] * 2
+    everyone = queries.explain(check("order by created_at desc"), at)
+    assert [(s.clause, s.remaining) for s in everyone.steps] == [("every contact", len(existed)),
+                                                                 ("order by created_at desc", len(existed))]
+    late = queries.sample(check("order by created_at desc"), 3, at)
+    assert [row[0] for row in late.rows] == evaluate(check("order by created_at desc limit 3"), tables, EARLIER)
+    split = queries.breakdown(check("orders() = 0"), "country", at)
+    assert split.matching == len(evaluate(check("orders() = 0"), tables, EARLIER))
 
 
 # --------------------------------------------------------------------------------------------------- sample

@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from rare_dsl import check, testdata
 from rare_dsl.compiler import UnsupportedDialect, compile
-from rare_dsl.evaluate import evaluate
-from rare_dsl.schema import load_schema
+from rare_dsl.evaluate import evaluate, existing
+from rare_dsl.schema import default_schema, load_schema
 from rare_dsl.typed import CheckedRule
 
 NOW = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
@@ -222,8 +222,15 @@ def checked(text: str) -> CheckedRule:
     return check(text, segments=SEGMENT_TEXT)
 
 
+def oracle(rule: CheckedRule, data: dict[str, list[dict[str, Any]]] = DATA,
+           segments: dict[str, CheckedRule] = SEGMENTS) -> Callable[[dt.datetime, bool], list[Any]]:
+    """The evaluator's members of `rule` at an instant; `live` for live SQL at the engine's clock, which
+    reads every contact (anchored, only those that exist then)."""
+    return lambda at, live: evaluate(rule, data, at, segments=segments, live=live)
+
+
 def compare(engines: dict[str, Any], rule: CheckedRule, as_of: dt.datetime | None, parameterized: bool,
-            text: str, expected: Callable[[dt.datetime], list[Any]]) -> None:
+            text: str, expected: Callable[[dt.datetime, bool], list[Any]]) -> None:
     ranked = bool(rule.order_by)
     for engine, connection in engines.items():
         try:
@@ -234,10 +241,10 @@ def compare(engines: dict[str, Any], rule: CheckedRule, as_of: dt.datetime | Non
             continue
         if as_of is None:
             got, now = run_live(engine, connection, compiled.sql, compiled.params, ranked)
-            want = expected(now)
+            want = expected(now, True)
         else:
             got = run(connection, compiled.sql, compiled.params, ranked)
-            want = expected(as_of)
+            want = expected(as_of, False)
         assert got == want, f"{engine} {'live' if as_of is None else as_of}: {text}\n{compiled.sql}"
 
 
@@ -249,14 +256,14 @@ SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, 
 @given(text=rules, as_of=st.sampled_from(testdata.ANCHORS), parameterized=st.booleans())
 def test_anchored(engines: dict[str, Any], text: str, as_of: dt.datetime, parameterized: bool) -> None:
     rule = checked(text)
-    compare(engines, rule, as_of, parameterized, text, lambda at: evaluate(rule, DATA, at, segments=SEGMENTS))
+    compare(engines, rule, as_of, parameterized, text, oracle(rule))
 
 
 @settings(SETTINGS, max_examples=500)
 @given(text=rules, parameterized=st.booleans())
 def test_live(engines: dict[str, Any], text: str, parameterized: bool) -> None:
     rule = checked(text)
-    compare(engines, rule, None, parameterized, text, lambda at: evaluate(rule, DATA, at, segments=SEGMENTS))
+    compare(engines, rule, None, parameterized, text, oracle(rule))
 
 
 # SQLite keeps the sets of clicks and conversions where it looks the other measures up after fields, and
@@ -296,7 +303,7 @@ ONE_SET_OR_RULES = (
 @pytest.mark.parametrize("as_of", [testdata.ANCHORS[0], None])
 def test_an_or_read_as_one_set(engines: dict[str, Any], text: str, as_of: dt.datetime | None) -> None:
     rule = checked(text)
-    compare(engines, rule, as_of, False, text, lambda at: evaluate(rule, DATA, at, segments=SEGMENTS))
+    compare(engines, rule, as_of, False, text, oracle(rule))
 
 
 # The two characters whose lower case holds ASCII letters, in the data (testdata.HOSTILE_TEXT), matched by
@@ -312,14 +319,72 @@ FOLDING_TRAPS = ['first_name contains "kelvin"', 'first_name starts with "KEL"',
 @pytest.mark.parametrize("as_of", [testdata.ANCHORS[0], None])
 def test_letters_that_fold_to_ascii(engines: dict[str, Any], text: str, as_of: dt.datetime | None) -> None:
     rule = checked(text)
-    compare(engines, rule, as_of, False, text, lambda at: evaluate(rule, DATA, at, segments=SEGMENTS))
+    compare(engines, rule, as_of, False, text, oracle(rule))
 
 
 @pytest.mark.parametrize("text", FEW_EVENTS_RULES)
 @pytest.mark.parametrize("as_of", [testdata.ANCHORS[0], None])
 def test_few_events_after_fields(engines: dict[str, Any], text: str, as_of: dt.datetime | None) -> None:
     rule = checked(text)
-    compare(engines, rule, as_of, False, text, lambda at: evaluate(rule, DATA, at, segments=SEGMENTS))
+    compare(engines, rule, as_of, False, text, oracle(rule))
+
+
+# A contact created after the as-of instant is no contact then (SPEC 8.4), even with a history dated before
+# it; one created at the instant, or never dated, is one (testdata's hand-made block): rules true without
+# facts, negations, rankings, a ranked segment whose top changes.
+NOT_YET_CREATED_TRAPS = [
+    'country = "France"', 'not country = "Spain"', "orders() = 0", "not purchased()", "orders() >= 1",
+    "opens() >= 1 and clicks(1y) >= 1", 'in_list("Popup leads")', 'tags contains "vip"', "refunds() >= 1",
+    "created_at is not set or created_at >= 2026-08-31", "not (created_at < 2026-08-31T10:00:00Z)",
+    'in_segment("top_spenders")', 'not in_segment("openers")', "order by total_spent desc limit 5",
+    'quality = "vip" order by last_order_date desc, first_name asc limit 4',
+]
+# docs/language.md 1.2: `purchased()` is "has any order", an order without items included; `product:` is a
+# product's exact name or id, case included (the same hand-made block).
+PURCHASE_TRAPS = [
+    "purchased()", "not purchased()", 'purchased(product: "Red Shoes")', 'purchased(product: "red shoes")',
+    'purchased(product: "P1")', 'orders(product: "p1") >= 1', 'not purchased(product: "RED SHOES")',
+    'spent(product: "red shoes") > 0', 'purchased(product: "Red Shoes", vendor: "Acme")',
+]
+
+
+def test_the_data_has_contacts_created_after_each_anchor() -> None:
+    """The anchored tests run at instants some contacts were created after, and others never dated."""
+    for anchor in testdata.ANCHORS:
+        created = [c["created_at"] for c in DATA["customers"]]
+        assert sum(1 for t in created if t is not None and t > anchor) >= 5, anchor
+        assert sum(1 for t in created if t is not None and t <= anchor) >= 5, anchor
+    assert sum(1 for c in DATA["customers"] if c["created_at"] is None) >= 5
+
+
+def test_contacts_that_did_not_exist_yet_by_the_evaluator() -> None:
+    """The oracle's own reading, stated for the hand-made contacts: the engines are compared with it."""
+    anchor = testdata.ANCHORS[0]
+    late, at, undated = testdata.NOT_YET_CREATED, testdata.CREATED_AT_ANCHOR, testdata.NEVER_DATED
+    for text in ("orders() >= 1", 'country = "France"', "orders() = 0 or orders() >= 1"):
+        members = evaluate(checked(text), DATA, anchor, segments=SEGMENTS)
+        assert late not in members and at in members and undated in members, text
+        assert late in evaluate(checked(text), DATA, anchor, segments=SEGMENTS, live=True), text
+    assert testdata.LATE_WITHOUT_FACTS not in evaluate(checked("orders() = 0"), DATA, anchor, segments=SEGMENTS)
+    assert evaluate(checked("order by total_spent desc limit 2"), DATA, anchor) == [at, undated]
+    assert late not in existing(default_schema(), DATA, anchor) and at in existing(default_schema(), DATA, anchor)
+    # docs/language.md 1.2: an order without items is an order; a product is its exact name or id.
+    bought = evaluate(checked("purchased()"), DATA, anchor)
+    assert testdata.ORDER_WITHOUT_ITEMS in bought
+    assert testdata.ORDER_WITHOUT_ITEMS not in evaluate(checked('purchased(product: "Red Shoes")'), DATA, anchor)
+    for text, lower in (('purchased(product: "Red Shoes")', False), ('purchased(product: "P1")', False),
+                        ('purchased(product: "red shoes")', True), ('purchased(product: "p1")', True)):
+        members = evaluate(checked(text), DATA, anchor)
+        assert (testdata.LOWER_CASE_PRODUCT in members) == lower and (undated in members) != lower, text
+
+
+@pytest.mark.parametrize("text", NOT_YET_CREATED_TRAPS + PURCHASE_TRAPS)
+@pytest.mark.parametrize("as_of", [testdata.ANCHORS[0], testdata.ANCHORS[1], None])
+@pytest.mark.parametrize("parameterized", [False, True])
+def test_contacts_that_did_not_exist_yet(engines: dict[str, Any], text: str, as_of: dt.datetime | None,
+                                         parameterized: bool) -> None:
+    rule = checked(text)
+    compare(engines, rule, as_of, parameterized, text, oracle(rule))
 
 
 @settings(SETTINGS, max_examples=400)
@@ -343,7 +408,9 @@ def test_partition(engines: dict[str, Any], text: str, as_of: dt.datetime | None
             if engine == "duckdb":
                 connection.execute("COMMIT")
         assert not set(members) & set(others), text
-        assert sorted(members + others) == ALL_IDS, text
+        # Every contact that exists at the instant (SPEC 8.4); live, every contact of the store.
+        everyone = ALL_IDS if as_of is None else existing(positive.schema, DATA, as_of)
+        assert sorted(members + others) == everyone, text
 
 
 
@@ -456,4 +523,4 @@ def test_renamed_schema(renamed_engines: dict[str, Any], text: str, as_of: dt.da
     """The same agreement on another backend's tables: renamed tables, columns and stored values, totals
     read from stored columns, custom number, boolean and enum fields."""
     rule = check(text, RENAMED)
-    compare(renamed_engines, rule, as_of, parameterized, text, lambda at: evaluate(rule, RENAMED_DATA, at))
+    compare(renamed_engines, rule, as_of, parameterized, text, oracle(rule, RENAMED_DATA, {}))

@@ -83,7 +83,8 @@ def members(engine: Engine, text: str, as_of: dt.datetime | None, parameterized:
     rule = checked(text)
     compiled = compile(rule, dialect="clickhouse", as_of=as_of, parameterized=parameterized, segments=SEGMENTS)
     if as_of is None:
-        got, want = run_live(engine, compiled, lambda now: evaluate(rule, data, now, segments=SEGMENTS))
+        got, want = run_live(engine, compiled,
+                             lambda now: evaluate(rule, data, now, segments=SEGMENTS, live=True))
     else:
         got, want = engine.members(compiled), evaluate(rule, data, as_of, segments=SEGMENTS)
     assert (got if rule.order_by else sorted(got)) == want, \

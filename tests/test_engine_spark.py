@@ -155,7 +155,7 @@ def differential(engine: Engine, drawn: list[tuple[str, dt.datetime | None, bool
         for index, compiled, rule, text, as_of in chunk:
             at = as_of or now
             assert at is not None
-            want = evaluate(rule, DATA, at, segments=SEGMENTS)
+            want = evaluate(rule, DATA, at, segments=SEGMENTS, live=as_of is None)
             assert got.get(index, []) == want, \
                 f"spark {'live at ' + str(now) if as_of is None else as_of}: {text}\n{compiled.sql}\n{compiled.params}"
             if generated:

@@ -24,6 +24,8 @@ from prompt_toolkit.validation import ValidationError
 from repl_helpers import make_store
 from rich.console import Console
 
+from rare_dsl import check, testdata
+from rare_dsl.evaluate import evaluate, existing
 from rare_dsl.repl.app import ReplCompleter, RuleValidator, build_session, history_path, run, toolbar
 from rare_dsl.repl.session import Repl, Settings
 from rare_dsl.schema import default_schema
@@ -31,6 +33,8 @@ from rare_dsl.store.connection import connect
 
 ENTER, TAB, CTRL_C, CTRL_D = "\r", "\t", "\x03", "\x04"
 CONTACTS = 200
+TABLES = testdata.generate(7, contacts=CONTACTS)  # the rows make_store writes
+STORED = len(TABLES["customers"])  # CONTACTS and testdata's hand-made contacts
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +86,7 @@ def test_typing_a_rule_and_enter_prints_the_exact_count(repl: Repl, store: Path)
     rule = 'country = "France" and opens(6mo) >= 1'
     drive(repl, rule + ENTER)
     expected = expected_count(store, rule)
-    assert f"{expected:,} contacts ({expected / CONTACTS:.1%}) · " in output(repl)
+    assert f"{expected:,} contacts ({expected / STORED:.1%}) · " in output(repl)
     assert output(repl).rstrip().endswith("ms")
 
 
@@ -266,8 +270,53 @@ def test_db_switches_the_store_and_a_missing_one_is_a_message(repl: Repl, store:
     drive(repl, f":db {tmp_path / 'nowhere.duckdb'}" + ENTER, f":db {store}" + ENTER, "quality = 'vip'" + ENTER)
     text = output(repl)
     assert "there is no store at" in text
-    assert f"Opened {store}: {CONTACTS} contacts." in text
+    assert f"Opened {store}: {STORED} contacts." in text
     assert "contacts (" in text
+
+
+AT = testdata.ANCHORS[0]  # some contacts were created after it (testdata.NOT_YET_CREATED among them)
+EXISTED = len(existing(default_schema(), TABLES, AT))
+
+
+def members_at(rule: str) -> int:
+    return len(evaluate(check(rule), TABLES, AT))
+
+
+def test_at_an_as_of_the_shares_are_of_the_contacts_that_existed(repl: Repl, store: Path) -> None:
+    """SPEC 8.4: a contact created after the instant is in no count, no sample and no total."""
+    assert 0 < EXISTED < STORED
+    rule = "orders() = 0"  # true for a contact without facts: a late one must still not count
+    for line in (":as-of 2026-08-31T10:00:00Z", rule, ":explain", f"{rule} order by first_name asc limit 500",
+                 ":sample 500"):
+        repl.handle(line)
+    text = output(repl)
+    assert f"The store has {STORED} contacts, {EXISTED} of them as of 2026-08-31T10:00:00+00:00." in text
+    want = members_at(rule)
+    assert f"{want:,} contacts ({want / EXISTED:.1%}) · " in text
+    assert f"  orders() = 0  {want:>10,}  {want / EXISTED:>6.1%}" in text
+    shown = {int(line.split()[1]) for line in text.splitlines() if line.startswith("│ ") and line.split()[1].isdigit()}
+    assert len(shown) == want and testdata.LATE_WITHOUT_FACTS not in shown
+    repl.live.update(rule)  # the toolbar's share too
+    deadline = time.monotonic() + 5
+    while repl.live.preview(rule) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert f"≈ {want:,} contacts ({want / EXISTED:.1%})" in "".join(text for _, text in toolbar(repl, rule))
+    repl.handle(":as-of now")  # live: every contact of the store again
+    repl.handle(rule)
+    live = expected_count(store, rule)
+    assert f"{live:,} contacts ({live / STORED:.1%}) · " in output(repl)
+
+
+def test_rare_repl_at_an_as_of_says_how_many_contacts_existed(store: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from rare_dsl.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO('country = "France"\n'))
+    assert main(["repl", "--db", str(store), "--as-of", "2026-08-31T10:00:00Z"]) == 0
+    out = capsys.readouterr().out
+    assert f"{store.name}: {STORED} contacts, {EXISTED} of them as of 2026-08-31T10:00:00+00:00." in out
+    want = members_at('country = "France"')
+    assert f"{want:,} contacts ({want / EXISTED:.1%})" in out
 
 
 def test_rare_repl_rejects_a_bad_as_of(capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,7 +2,8 @@
 
 `compile()` is the composition of the stage's parts: `dialects` (what differs between engines),
 `calendar` (anchored time arithmetic in Python) and `query` (the query shapes, documented there).
-`dialect_support()` says, for every sqlglot dialect, what the compiler does with it (`rare dialects`).
+`contacts()` selects every contact that exists at an instant, the total of a share. `dialect_support()` says,
+for every sqlglot dialect, what the compiler does with it (`rare dialects`).
 Everything it refuses is an `UnsupportedDialect`, a `RuleError` with an RD301 or RD302 diagnostic.
 """
 
@@ -22,7 +23,7 @@ from rare_dsl.compiler.calendar import naive_utc
 from rare_dsl.compiler.dialects import NOT_SQL, Target, UnsupportedDialect, generator, target, verified_dialects
 from rare_dsl.compiler.query import Binder, Clock, QueryBuilder
 from rare_dsl.diagnostics import suggest
-from rare_dsl.schema import Schema
+from rare_dsl.schema import Schema, default_schema
 from rare_dsl.typed import CheckedRule, CheckedSegment
 
 _PLACEHOLDER = re.compile(r"rare_param_(\d+)")
@@ -141,6 +142,19 @@ def compile(
                            tuple(binder.params[i] for i in order), anchor)
 
 
+def contacts(*, dialect: str = "duckdb", schema: Schema | None = None,
+             as_of: dt.datetime | None = None) -> CompiledSegment:
+    """Every contact, selected as `compile` selects a rule's members: at an as-of instant only the contacts
+    that exist then (SPEC 8.4), live every contact of the store. The total a rule's share is of."""
+    name = check_dialect(dialect)
+    engine = target(name)
+    binder = Binder(engine, False)
+    anchor = naive_utc(as_of) if as_of is not None else None
+    builder = QueryBuilder(schema or default_schema(), engine, binder, Clock(anchor, engine, binder.timestamp), {})
+    tree = engine.finish(builder.contacts())
+    return CompiledSegment(_generate(tree, name, False), tree, name, (), anchor)
+
+
 # Dialects whose generator rewrites the tree it prints (LIMIT becomes TOP and leaves the tree).
 _REWRITES_TREE = frozenset({"tsql", "fabric", "teradata"})
 
@@ -153,5 +167,5 @@ def _generate(tree: exp.Expression, dialect: str, pretty: bool) -> str:
     return generator(dialect, pretty=pretty).generate(tree, copy=dialect in _REWRITES_TREE)
 
 
-__all__ = ["CompiledSegment", "DialectSupport", "UnsupportedDialect", "check_dialect", "compile", "dialect_support",
-           "dialects", "verified_dialects"]
+__all__ = ["CompiledSegment", "DialectSupport", "UnsupportedDialect", "check_dialect", "compile", "contacts",
+           "dialect_support", "dialects", "verified_dialects"]

@@ -276,6 +276,11 @@ class QueryBuilder:
         query = _select(self.customer(), source=self.src("customers", "c"))
         condition, joined = self.joined_sets(rule)
         where = self.condition(condition, False).expr if condition is not None else None
+        existing = self.existing()
+        if existing is not None:
+            # First: a test of the contact's own row, which SQLite, testing an AND's terms in order, then
+            # makes before any search of the facts.
+            where = existing if where is None else exp.And(this=existing, expression=_parenthesized(where))
         # The WHERE clause drops every contact that fails a top-level condition on its fields, so the
         # grouped measures need no row for such a contact either, and a ranking can look its values up for
         # the remaining contacts only.
@@ -317,6 +322,22 @@ class QueryBuilder:
         if rule.limit is not None:
             query = query.limit(exp.Literal.number(rule.limit), copy=False)
         return query
+
+    def contacts(self) -> exp.Select:
+        """`SELECT customer_id FROM customers`: every contact that exists at the instant (`existing`)."""
+        query = _select(self.customer(), source=self.src("customers", "c"))
+        existing = self.existing()
+        return _where(query, existing) if existing is not None else query
+
+    def existing(self) -> exp.Expression | None:
+        """At an as-of instant, the contacts that exist then (SPEC 8.4): created at or before it, or never
+        dated (SPEC 8.1: a contact without `created_at` has always existed). None in live mode, which reads
+        every contact of the store as it is."""
+        if self.clock.as_of is None:
+            return None
+        created = self.col("customers", "c", "created_at")
+        dated = exp.LTE(this=created, expression=self.clock.literal(self.clock.as_of))
+        return exp.Paren(this=exp.Or(this=exp.Is(this=created.copy(), expression=exp.null()), expression=dated))
 
     def joined_sets(self, rule: typed.CheckedRule
                     ) -> tuple[typed.Condition | None, dict[tuple[object, ...], typed.Condition]]:

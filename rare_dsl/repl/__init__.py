@@ -30,9 +30,9 @@ def start(*, schema: Schema, schema_path: str | None = None, db: str | None = No
     except DatabaseError as error:
         repl.say(f"{error}. Rules are still checked; `:db PATH` opens a store.", style="yellow")
     if repl.database is not None and not created:
-        total = repl.query(lambda cursor: repl.database.total(cursor))
-        if total is not None:
-            repl.say(f"{repl.database.name}: {total:,} contacts. Type a rule, or :help.")
+        size = repl.query(repl.size)
+        if size is not None:
+            repl.say(f"{repl.database.name}: {size}. Type a rule, or :help.")
     if not prompt_options and not sys.stdin.isatty():
         run_lines(repl, sys.stdin)
         return

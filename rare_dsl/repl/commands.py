@@ -231,6 +231,11 @@ def _as_of(repl: Repl, argument: str) -> None:
         return
     shown = repl.settings.as_of.isoformat() if repl.settings.as_of else "now"
     repl.say(f"Rules are now evaluated as of {shown}.")
+    if repl.settings.as_of is not None and repl.database is not None:
+        # The contacts created since do not exist then (SPEC 8.4): the shares that follow are of fewer.
+        size = repl.query(repl.size)
+        if size is not None:
+            repl.say(f"The store has {size}.")
     repl.live.update("")  # the preview's count is stale
 
 
@@ -363,9 +368,9 @@ def _db(repl: Repl, argument: str) -> None:
     except DatabaseError as error:
         repl.say(str(error), style="red")
         return
-    total = repl.query(lambda cursor: repl.database.total(cursor))
-    if total is not None:
-        repl.say(f"Opened {argument}: {total:,} contacts.")
+    size = repl.query(repl.size)
+    if size is not None:
+        repl.say(f"Opened {argument}: {size}.")
 
 
 @command(":quit", "", "leave (Ctrl-D too)")

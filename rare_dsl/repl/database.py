@@ -49,9 +49,6 @@ class Database:
         with self._lock:
             return self.connection.cursor()
 
-    def total(self, cursor: Any | None = None) -> int:
-        return self.queries.total(cursor=cursor)
-
 
 def _first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()

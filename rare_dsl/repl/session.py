@@ -156,6 +156,16 @@ class Repl:
         """The exact count of a checked rule at the session's instant, with the loaded segments."""
         return self.queries().count(rule, self.settings.as_of, segments=self.segments, cursor=cursor)
 
+    def size(self, cursor: Any) -> str:
+        """`100,000 contacts`, the store's; at an as-of instant also how many of them existed then (SPEC 8.4),
+        the total the session's shares are of."""
+        queries = self.queries()
+        total = queries.total(cursor=cursor)
+        if self.settings.as_of is None:
+            return f"{total:,} contacts"
+        then = queries.total(self.settings.as_of, cursor=cursor)
+        return f"{total:,} contacts, {then:,} of them as of {self.settings.as_of.isoformat()}"
+
     def queries(self) -> SegmentQueries:
         """The store's queries (`rare_dsl.store.queries.SegmentQueries`); DatabaseError without a store."""
         if self.database is None:

@@ -216,10 +216,11 @@ def breakdown(rule: typed.CheckedRule, name: str, *, dialect: str, run: Run, as_
     ranges = [Range(edges[i], edges[i + 1], whole) for i in range(len(edges) - 1)]
     if Decimal(str(high)) >= edges[-1]:
         ranges.append(Range(edges[-1], None, whole))
-    index = exp.Case(ifs=[exp.If(this=exp.LT(this=values.copy(), expression=exp.Literal.number(f"{r.high:f}")),
-                                 true=exp.Literal.number(position))
-                          for position, r in enumerate(ranges[:-1])],
-                     default=exp.Literal.number(len(ranges) - 1))
+    ifs = [exp.If(this=exp.LT(this=values.copy(), expression=exp.Literal.number(f"{r.high:f}")),
+                  true=exp.Literal.number(position)) for position, r in enumerate(ranges[:-1])]
+    last = exp.Literal.number(len(ranges) - 1)
+    # One range (every value alike) has nothing to tell apart, and a CASE without WHEN is not SQL.
+    index = exp.Case(ifs=ifs, default=last) if ifs else last
     grouped = (exp.select(index.as_("bin"), counted.as_("contacts")).from_(source.subquery("v"))
                .where(present).group_by(exp.column("bin")))
     per_bin = {int(row[0]): int(row[1]) for row in run(grouped)}

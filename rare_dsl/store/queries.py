@@ -114,7 +114,7 @@ class SegmentQueries:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.schema = store.schema
-        self._total: int | None = None
+        self._totals: dict[dt.datetime | None, int] = {}
         self._lock = threading.Lock()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -124,18 +124,22 @@ class SegmentQueries:
 
     # ---------------------------------------------------------------------------------------- counts
 
-    def total(self, *, cursor: Any | None = None) -> int:
-        """How many contacts the store has (asked once: reading commands see a store nobody writes)."""
-        if self._total is None:
-            query = exp.select(exp.Count(this=exp.Star())).from_(self.store.table("customers"))
-            self._total = int(self._run(query, cursor)[0][0])
-        return self._total
+    def total(self, as_of: dt.datetime | None = None, *, cursor: Any | None = None) -> int:
+        """How many contacts the store has; at an as-of instant, how many of them existed then (SPEC 8.4),
+        the contacts a rule's share is of. Asked once per instant: reading commands see a store nobody
+        writes."""
+        if as_of not in self._totals:
+            from rare_dsl.compiler import contacts
+
+            everyone = contacts(dialect="duckdb", schema=self.schema, as_of=as_of).expression
+            self._totals[as_of] = self._count(everyone, cursor)
+        return self._totals[as_of]
 
     def count(self, rule: typed.CheckedRule, as_of: dt.datetime | None = None, *, segments: Segments | None = None,
               cursor: Any | None = None) -> Count:
         started = time.perf_counter()
         matching = self._count(self.members(rule, as_of, segments=segments), cursor)
-        return Count(matching, self.total(cursor=cursor), time.perf_counter() - started, as_of)
+        return Count(matching, self.total(as_of, cursor=cursor), time.perf_counter() - started, as_of)
 
     def members(self, rule: typed.CheckedRule, as_of: dt.datetime | None = None, *,
                 segments: Segments | None = None) -> exp.Select:
@@ -231,7 +235,7 @@ class SegmentQueries:
         steps: list[Step] = []
         condition = rule.condition
         if condition is None:
-            steps.append(Step("every contact", self.total(cursor=cursor)))
+            steps.append(Step("every contact", self.total(as_of, cursor=cursor)))
         elif isinstance(condition, typed.And):
             operands = condition.operands
             for index, clause in enumerate(operands):
@@ -251,7 +255,7 @@ class SegmentQueries:
             start = condition.span.end if condition is not None else rule.syntax.span.start
             ranking = " ".join(text[start:rule.syntax.span.end].split())
             steps.append(Step(ranking, self._count(self.members(rule, as_of, segments=segments), cursor)))
-        return Explanation(tuple(steps), self.total(cursor=cursor), as_of)
+        return Explanation(tuple(steps), self.total(as_of, cursor=cursor), as_of)
 
     # ------------------------------------------------------------------------------------- breakdown
 

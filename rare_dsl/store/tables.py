@@ -189,9 +189,11 @@ def _properties(dialect: str) -> exp.Properties | None:
 # Created after the rows are loaded (faster than maintaining them row by row); SQLite and PostgreSQL read a
 # contact's facts through them (bench/queries.py: the 10-clause rule on SQLite takes 0.5 s with the event
 # type in the index, 2.5 s without). MySQL's text columns are TEXT, which an index takes only with a prefix
-# length: there the text columns are left out.
+# length: there the text columns are left out. The contacts by id with their creation time: an anchored rule
+# tests who existed (SPEC 8.4), which SQLite answers from this index without reading each contact's row
+# (`orders() = 0` on 100,000 contacts: 134 ms reading the rows, 35 ms from the index, bench/existing.py).
 ENGINE_INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
-    "customers": (("customer_id",),),
+    "customers": (("customer_id", "created_at"),),
     "customer_tags": (("customer_id",),),
     "orders": (("customer_id", "created_at"), ("order_id",)),
     "order_items": (("order_id",),),

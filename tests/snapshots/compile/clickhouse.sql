@@ -6,6 +6,10 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
+  )
+  AND (
     "c"."country" = 'France' AND "c"."quality" = 'vip'
   );
 
@@ -15,6 +19,10 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
+  )
+  AND (
     NOT (
       COALESCE("c"."city" = 'Paris', FALSE)
     )
@@ -27,6 +35,10 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
+  )
+  AND (
     lowerUTF8("c"."first_name") LIKE lowerUTF8('%50\\%\\_o''ff\\\\%')
     OR lowerUTF8("c"."last_name") LIKE lowerUTF8('''; DROP TABLE customers; --%')
   );
@@ -36,14 +48,22 @@ SELECT
   "c"."customer_id"
 FROM "customers" AS "c"
 WHERE
-  lowerUTF8("c"."city") LIKE lowerUTF8('%Zoë');
+  (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
+  )
+  AND lowerUTF8("c"."city") LIKE lowerUTF8('%Zoë');
 
 -- rule: opens(6mo) >= 3
 SELECT
   "c"."customer_id"
 FROM "customers" AS "c"
 WHERE
-  "c"."customer_id" IN (
+  (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
+  )
+  AND "c"."customer_id" IN (
     SELECT
       "e1"."customer_id"
     FROM "events" AS "e1"
@@ -65,6 +85,10 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
+  )
+  AND (
     NOT EXISTS(
       SELECT
         1
@@ -138,7 +162,11 @@ LEFT JOIN (
 ) AS "m2"
   ON "m2"."customer_id" = "c"."customer_id"
 WHERE
-  COALESCE("m1"."value", 0) > COALESCE("m2"."value", 0)
+  (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
+  )
+  AND COALESCE("m1"."value", 0) > COALESCE("m2"."value", 0)
 SETTINGS join_use_nulls = 1;
 
 -- rule: clicks(6mo) / opens(6mo) >= 0.2 and total_spent - 10 * refunds() > 100
@@ -199,6 +227,10 @@ LEFT JOIN (
   ON "m4"."customer_id" = "c"."customer_id"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
+  )
+  AND (
     CAST(COALESCE("m1"."value", 0) AS Nullable(Float64)) / nullIf(COALESCE("m2"."value", 0), 0) >= 0.2
     AND COALESCE("m3"."value", 0) - 10 * COALESCE("m4"."value", 0) > 100
   )
@@ -210,6 +242,10 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
+  )
+  AND (
     (
       "c"."created_at" >= CAST('2026-02-28 00:00:00' AS DateTime64(6, 'UTC'))
       AND "c"."created_at" < CAST('2026-03-01 00:00:00' AS DateTime64(6, 'UTC'))
@@ -243,6 +279,10 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
+  )
+  AND (
     "c"."customer_id" IN (
       SELECT
         "e1"."customer_id"
@@ -272,7 +312,11 @@ SELECT
   "c"."customer_id"
 FROM "customers" AS "c"
 WHERE
-  "c"."customer_id" IN (
+  (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
+  )
+  AND "c"."customer_id" IN (
     SELECT
       "o1"."customer_id"
     FROM "orders" AS "o1"
@@ -299,6 +343,10 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
+  )
+  AND (
     "c"."customer_id" IN (
       SELECT
         "t1"."customer_id"
@@ -338,6 +386,10 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
+  )
+  AND (
     "c"."customer_id" IN (
       SELECT
         "lm1"."customer_id"
@@ -380,6 +432,10 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
+  )
+  AND (
     "c"."customer_id" IN (
       SELECT
         "s1"."customer_id"
@@ -388,7 +444,11 @@ WHERE
           "c"."customer_id"
         FROM "customers" AS "c"
         WHERE
-          "c"."country" = 'France'
+          (
+            "c"."created_at" IS NULL
+            OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
+          )
+          AND "c"."country" = 'France'
       ) AS "s1"
     )
     AND "c"."customer_id" IN (
@@ -446,7 +506,11 @@ LEFT JOIN (
 ) AS "m1"
   ON "m1"."customer_id" = "c"."customer_id"
 WHERE
-  "c"."country" = 'France'
+  (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
+  )
+  AND "c"."country" = 'France'
 ORDER BY
   COALESCE("m1"."value", 0) DESC,
   "c"."customer_id" ASC
@@ -479,6 +543,11 @@ LEFT JOIN (
     "m2_o4"."customer_id"
 ) AS "m2"
   ON "m2"."customer_id" = "c"."customer_id"
+WHERE
+  (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
+  )
 ORDER BY
   CASE WHEN "m1"."value" IS NULL THEN 1 ELSE 0 END ASC,
   "m1"."value" DESC,

@@ -6,6 +6,10 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     "c"."country" = 'France' AND "c"."quality" = 'vip'
   );
 
@@ -15,6 +19,10 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     NOT (
       COALESCE("c"."city" = 'Paris', FALSE)
     )
@@ -27,6 +35,10 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     CASE
       WHEN OCTET_LENGTH(CONVERT_TO("c"."first_name", 'UTF8')) = LENGTH("c"."first_name")
       THEN LOWER("c"."first_name" COLLATE "C")
@@ -44,7 +56,11 @@ SELECT
   "c"."customer_id"
 FROM "customers" AS "c"
 WHERE
-  CASE
+  (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND CASE
     WHEN OCTET_LENGTH(CONVERT_TO("c"."city", 'UTF8')) = LENGTH("c"."city")
     THEN LOWER("c"."city" COLLATE "C")
     ELSE LOWER("c"."city" COLLATE "und-x-icu") COLLATE "C"
@@ -55,7 +71,11 @@ SELECT
   "c"."customer_id"
 FROM "customers" AS "c"
 WHERE
-  COALESCE(
+  (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND COALESCE(
     "c"."customer_id" IN (
       SELECT
         "e1"."customer_id"
@@ -80,6 +100,10 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     NOT EXISTS(
       SELECT
         1
@@ -155,7 +179,11 @@ LEFT JOIN (
 ) AS "m2"
   ON "m2"."customer_id" = "c"."customer_id"
 WHERE
-  COALESCE("m1"."value", 0) > COALESCE("m2"."value", 0);
+  (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND COALESCE("m1"."value", 0) > COALESCE("m2"."value", 0);
 
 -- rule: clicks(6mo) / opens(6mo) >= 0.2 and total_spent - 10 * refunds() > 100
 SELECT
@@ -215,6 +243,10 @@ LEFT JOIN (
   ON "m4"."customer_id" = "c"."customer_id"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     CAST(COALESCE("m1"."value", 0) AS DOUBLE PRECISION) / NULLIF(COALESCE("m2"."value", 0), 0) >= 0.2
     AND COALESCE("m3"."value", 0) - 10 * COALESCE("m4"."value", 0) > 100
   );
@@ -225,6 +257,10 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     (
       "c"."created_at" >= CAST('2026-02-28 00:00:00' AS TIMESTAMP)
       AND "c"."created_at" < CAST('2026-03-01 00:00:00' AS TIMESTAMP)
@@ -258,6 +294,10 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     COALESCE(
       "c"."customer_id" IN (
         SELECT
@@ -289,7 +329,11 @@ SELECT
   "c"."customer_id"
 FROM "customers" AS "c"
 WHERE
-  COALESCE(
+  (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND COALESCE(
     "c"."customer_id" IN (
       SELECT
         "o1"."customer_id"
@@ -319,6 +363,10 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     COALESCE(
       "c"."customer_id" IN (
         SELECT
@@ -372,6 +420,10 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     "c"."customer_id" IN (
       SELECT
         "lm1"."customer_id"
@@ -409,6 +461,10 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     COALESCE(
       "c"."customer_id" IN (
         SELECT
@@ -418,7 +474,11 @@ WHERE
             "c"."customer_id"
           FROM "customers" AS "c"
           WHERE
-            "c"."country" = 'France'
+            (
+              "c"."created_at" IS NULL
+              OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+            )
+            AND "c"."country" = 'France'
         ) AS "s1"
       ),
       FALSE
@@ -481,7 +541,11 @@ LEFT JOIN (
 ) AS "m1"
   ON "m1"."customer_id" = "c"."customer_id"
 WHERE
-  "c"."country" = 'France'
+  (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND "c"."country" = 'France'
 ORDER BY
   COALESCE("m1"."value", 0) DESC,
   "c"."customer_id" ASC
@@ -513,6 +577,11 @@ LEFT JOIN (
     "m2_o4"."customer_id"
 ) AS "m2"
   ON "m2"."customer_id" = "c"."customer_id"
+WHERE
+  (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
 ORDER BY
   CASE WHEN "m1"."value" IS NULL THEN 1 ELSE 0 END ASC,
   "m1"."value" DESC,

@@ -6,6 +6,10 @@ SELECT
 FROM `customers` AS `c`
 WHERE
   (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     `c`.`country` = 'France' AND `c`.`quality` = 'vip'
   );
 
@@ -15,6 +19,10 @@ SELECT
 FROM `customers` AS `c`
 WHERE
   (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     NOT (
       COALESCE(`c`.`city` = 'Paris', FALSE)
     )
@@ -27,6 +35,10 @@ SELECT
 FROM `customers` AS `c`
 WHERE
   (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     LOWER(`c`.`first_name`) LIKE LOWER('%50\\%\\_o\'ff\\\\%') ESCAPE '\\'
     OR LOWER(`c`.`last_name`) LIKE LOWER('\'; DROP TABLE customers; --%') ESCAPE '\\'
   );
@@ -36,14 +48,22 @@ SELECT
   `c`.`customer_id`
 FROM `customers` AS `c`
 WHERE
-  LOWER(`c`.`city`) LIKE LOWER('%Zoë') ESCAPE '\\';
+  (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND LOWER(`c`.`city`) LIKE LOWER('%Zoë') ESCAPE '\\';
 
 -- rule: opens(6mo) >= 3
 SELECT
   `c`.`customer_id`
 FROM `customers` AS `c`
 WHERE
-  `c`.`customer_id` IN (
+  (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND `c`.`customer_id` IN (
     SELECT
       `e1`.`customer_id`
     FROM `events` AS `e1`
@@ -65,6 +85,10 @@ SELECT
 FROM `customers` AS `c`
 WHERE
   (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     NOT EXISTS(
       SELECT
         1
@@ -138,7 +162,11 @@ LEFT JOIN (
 ) AS `m2`
   ON `m2`.`customer_id` = `c`.`customer_id`
 WHERE
-  COALESCE(`m1`.`value`, 0) > COALESCE(`m2`.`value`, 0);
+  (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND COALESCE(`m1`.`value`, 0) > COALESCE(`m2`.`value`, 0);
 
 -- rule: clicks(6mo) / opens(6mo) >= 0.2 and total_spent - 10 * refunds() > 100
 SELECT
@@ -198,6 +226,10 @@ LEFT JOIN (
   ON `m4`.`customer_id` = `c`.`customer_id`
 WHERE
   (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     CAST(COALESCE(`m1`.`value`, 0) AS DOUBLE) / NULLIF(COALESCE(`m2`.`value`, 0), 0) >= 0.2
     AND COALESCE(`m3`.`value`, 0) - 10 * COALESCE(`m4`.`value`, 0) > 100
   );
@@ -208,6 +240,10 @@ SELECT
 FROM `customers` AS `c`
 WHERE
   (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     (
       `c`.`created_at` >= CAST('2026-02-28 00:00:00' AS TIMESTAMP)
       AND `c`.`created_at` < CAST('2026-03-01 00:00:00' AS TIMESTAMP)
@@ -241,6 +277,10 @@ SELECT
 FROM `customers` AS `c`
 WHERE
   (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     `c`.`customer_id` IN (
       SELECT
         `e1`.`customer_id`
@@ -270,7 +310,11 @@ SELECT
   `c`.`customer_id`
 FROM `customers` AS `c`
 WHERE
-  `c`.`customer_id` IN (
+  (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND `c`.`customer_id` IN (
     SELECT
       `o1`.`customer_id`
     FROM `orders` AS `o1`
@@ -297,6 +341,10 @@ SELECT
 FROM `customers` AS `c`
 WHERE
   (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     `c`.`customer_id` IN (
       SELECT
         `t1`.`customer_id`
@@ -334,6 +382,10 @@ SELECT
 FROM `customers` AS `c`
 WHERE
   (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     `c`.`customer_id` IN (
       SELECT
         `lm1`.`customer_id`
@@ -376,6 +428,10 @@ SELECT
 FROM `customers` AS `c`
 WHERE
   (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND (
     `c`.`customer_id` IN (
       SELECT
         `s1`.`customer_id`
@@ -384,7 +440,11 @@ WHERE
           `c`.`customer_id`
         FROM `customers` AS `c`
         WHERE
-          `c`.`country` = 'France'
+          (
+            `c`.`created_at` IS NULL
+            OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          )
+          AND `c`.`country` = 'France'
       ) AS `s1`
     )
     AND `c`.`customer_id` IN (
@@ -442,7 +502,11 @@ LEFT JOIN (
 ) AS `m1`
   ON `m1`.`customer_id` = `c`.`customer_id`
 WHERE
-  `c`.`country` = 'France'
+  (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
+  AND `c`.`country` = 'France'
 ORDER BY
   COALESCE(`m1`.`value`, 0) DESC,
   `c`.`customer_id` ASC
@@ -474,6 +538,11 @@ LEFT JOIN (
     `m2_o4`.`customer_id`
 ) AS `m2`
   ON `m2`.`customer_id` = `c`.`customer_id`
+WHERE
+  (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+  )
 ORDER BY
   CASE WHEN `m1`.`value` IS NULL THEN 1 ELSE 0 END ASC,
   `m1`.`value` DESC,

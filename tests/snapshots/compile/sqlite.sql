@@ -6,6 +6,9 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
+  )
+  AND (
     "c"."country" = 'France' AND "c"."quality" = 'vip'
   );
 
@@ -15,6 +18,9 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
+  )
+  AND (
     NOT (
       COALESCE("c"."city" = 'Paris', FALSE)
     )
@@ -27,6 +33,9 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
+  )
+  AND (
     INSTR(CAST(LOWER("c"."first_name") AS BLOB), CAST(LOWER('50%_o''ff\') AS BLOB)) > 0
     OR SUBSTRING(
       CAST(LOWER("c"."last_name") AS BLOB),
@@ -43,7 +52,10 @@ SELECT
   "c"."customer_id"
 FROM "customers" AS "c"
 WHERE
-  "c"."customer_id" IN (
+  (
+    "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
+  )
+  AND "c"."customer_id" IN (
     SELECT
       "e1"."customer_id"
     FROM "events" AS "e1"
@@ -64,6 +76,9 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
+  )
+  AND (
     NOT EXISTS(
       SELECT
         1
@@ -129,7 +144,10 @@ LEFT JOIN (
 ) AS "m2"
   ON "m2"."customer_id" = "c"."customer_id"
 WHERE
-  COALESCE("m1"."value", 0) > COALESCE("m2"."value", 0);
+  (
+    "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
+  )
+  AND COALESCE("m1"."value", 0) > COALESCE("m2"."value", 0);
 
 -- rule: clicks(6mo) / opens(6mo) >= 0.2 and total_spent - 10 * refunds() > 100
 SELECT
@@ -187,6 +205,9 @@ LEFT JOIN (
   ON "m4"."customer_id" = "c"."customer_id"
 WHERE
   (
+    "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
+  )
+  AND (
     CAST(COALESCE("m1"."value", 0) AS REAL) / NULLIF(COALESCE("m2"."value", 0), 0) >= 0.2
     AND COALESCE("m3"."value", 0) - 10 * COALESCE("m4"."value", 0) > 100
   );
@@ -197,6 +218,9 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
+  )
+  AND (
     (
       "c"."created_at" >= '2026-02-28 00:00:00'
       AND "c"."created_at" < '2026-03-01 00:00:00'
@@ -227,6 +251,9 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
+  )
+  AND (
     "c"."customer_id" IN (
       SELECT
         "o1"."customer_id"
@@ -255,7 +282,10 @@ SELECT
   "c"."customer_id"
 FROM "customers" AS "c"
 WHERE
-  "c"."customer_id" IN (
+  (
+    "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
+  )
+  AND "c"."customer_id" IN (
     SELECT
       "o1"."customer_id"
     FROM "orders" AS "o1"
@@ -282,6 +312,9 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
+  )
+  AND (
     "c"."customer_id" IN (
       SELECT
         "t1"."customer_id"
@@ -318,6 +351,9 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
+  )
+  AND (
     "c"."customer_id" IN (
       SELECT
         "lm1"."customer_id"
@@ -355,6 +391,9 @@ SELECT
 FROM "customers" AS "c"
 WHERE
   (
+    "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
+  )
+  AND (
     "c"."customer_id" IN (
       SELECT
         "s1"."customer_id"
@@ -363,7 +402,10 @@ WHERE
           "c"."customer_id"
         FROM "customers" AS "c"
         WHERE
-          "c"."country" = 'France'
+          (
+            "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
+          )
+          AND "c"."country" = 'France'
       ) AS "s1"
     )
     AND "c"."customer_id" IN (
@@ -393,7 +435,10 @@ SELECT
   "c"."customer_id"
 FROM "customers" AS "c"
 WHERE
-  "c"."country" = 'France'
+  (
+    "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
+  )
+  AND "c"."country" = 'France'
 ORDER BY
   (
     SELECT
@@ -447,6 +492,10 @@ LEFT JOIN (
     "m2_o4"."customer_id"
 ) AS "m2"
   ON "m2"."customer_id" = "c"."customer_id"
+WHERE
+  (
+    "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
+  )
 ORDER BY
   CASE WHEN "m1"."value" IS NULL THEN 1 ELSE 0 END ASC,
   "m1"."value" DESC,
