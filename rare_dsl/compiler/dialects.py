@@ -714,8 +714,8 @@ class _SpelledOutCase(Target):
     def check_text(self, value: str, span: Span | None) -> None:
         if {"\u03c3", "\u03c2"} & set(value.lower()):
             raise UnsupportedDialect(
-                f"{self.name} cannot compare `σ` or `ς` without regard to case: the lower case of `Σ` depends on "
-                "whether it ends a word, which its lower() does not tell",
+                f"{self.name} cannot compare `σ` or `ς` without regard to case: `Σ` is `ς` at the end of a word "
+                "(a final sigma) and `σ` elsewhere, which its lower() cannot tell",
                 span, label="compared without regard to case",
                 hints=("compile for PostgreSQL, ClickHouse or Spark, whose case folding tells a final sigma",),
             )
@@ -873,8 +873,8 @@ class SQLite(_SpelledOutCase):
     """SQLite: verified. Timestamps are ISO text (`YYYY-MM-DD HH:MM:SS`), compared as text.
 
     Three engine facts shape this class: `datetime(t, '-6 months')` does not clamp (Aug 31 becomes Mar 3);
-    `lower()` only folds ASCII letters; and LIKE, `length()` and `substr()` stop at a NUL character, while
-    `instr()`, `=` and blob `substr()` do not.
+    `lower()` only folds ASCII letters (see `_SpelledOutCase`); and LIKE, `length()` and `substr()` stop at a
+    NUL character, while `instr()`, `=` and blob `substr()` do not.
     """
 
     verified = True

@@ -27,8 +27,8 @@ SELECT
 FROM `customers` AS `c`
 WHERE
   (
-    LOWER(`c`.`first_name`) LIKE LOWER('%50\\%\\_o''ff\\\\%') ESCAPE '\\'
-    OR LOWER(`c`.`last_name`) LIKE LOWER('''; DROP TABLE customers; --%') ESCAPE '\\'
+    LOWER(`c`.`first_name`) LIKE '%50\\%\\_o''ff\\\\%' ESCAPE '\\'
+    OR LOWER(`c`.`last_name`) LIKE '''; drop table customers; --%' ESCAPE '\\'
   );
 
 -- rule: city ends with "Zoë"
@@ -36,7 +36,11 @@ SELECT
   `c`.`customer_id`
 FROM `customers` AS `c`
 WHERE
-  LOWER(`c`.`city`) LIKE LOWER('%Zoë') ESCAPE '\\';
+  CASE
+    WHEN LENGTH(`c`.`city`) = CHAR_LENGTH(`c`.`city`)
+    THEN LOWER(`c`.`city`)
+    ELSE LOWER(REPLACE(`c`.`city`, 'Ë', 'ë'))
+  END LIKE '%zoë' ESCAPE '\\';
 
 -- rule: opens(6mo) >= 3
 SELECT
@@ -306,7 +310,7 @@ WHERE
           WHEN LENGTH(`t1`.`tag`) = CHAR_LENGTH(`t1`.`tag`)
           THEN LOWER(`t1`.`tag`)
           ELSE LOWER(REPLACE(`t1`.`tag`, 'İ', 'i̇'))
-        END = LOWER('vip')
+        END = 'vip'
     )
     AND (
       NOT EXISTS(
@@ -317,7 +321,7 @@ WHERE
             `t2`.`customer_id`
           FROM `customer_tags` AS `t2`
           WHERE
-            LOWER(`t2`.`tag`) = LOWER('newsletter')
+            LOWER(`t2`.`tag`) = 'newsletter'
         ) AS `x3`
         WHERE
           `x3`.`customer_id` = `c`.`customer_id`
