@@ -159,7 +159,9 @@ def _sub_second_and_cased_text(customers: list[dict[str, Any]], tags: list[dict[
     next_order = max((o["order_id"] for o in orders), default=0) + 1
     for index, (contact, text) in enumerate(zip(quiet, CASED_TEXT, strict=False)):
         cid, times = contact["customer_id"], facts.get(index, [])
-        contact.update(first_name=text, last_name=CASED_TEXT[-1 - index],
+        # A lower-case email holding the name (a final sigma too): `email` is stored lower-case in the schema.
+        contact.update(email=f"{text.lower().replace(' ', '.')}.{cid}@example.com",
+                       first_name=text, last_name=CASED_TEXT[-1 - index],
                        city=CASED_CITIES[index % len(CASED_CITIES)],
                        created_at=times[0] if times else dt.datetime(2023, 1, 1))
         tags.append({"customer_id": cid, "tag": text})

@@ -31,6 +31,7 @@ from test_differential import (
     NOW,
     SEGMENTS,
     SETTINGS,
+    STORED_LOWER_TRAPS,
     SUB_SECOND_AS_OF_RULES,
     SUB_SECOND_TRAPS,
     checked,
@@ -179,7 +180,7 @@ TRAPS = [
     'city = "PARIS"', 'first_name < "a"', 'first_name >= "Z"', 'country in ["france", "FRANCE"]',
     # Case-insensitive matching of non-ASCII letters, wildcards taken literally.
     'first_name contains "É"', 'first_name starts with "zo"', 'city contains "%_"', 'first_name ends with "\\\\"',
-    *FOLDING_TRAPS, *CASED_TRAPS,
+    *FOLDING_TRAPS, *CASED_TRAPS, *STORED_LOWER_TRAPS,
     # Timestamps with a fraction of a second (MySQL's plain DATETIME dropped it).
     *SUB_SECOND_TRAPS,
     'tags contains "VIP"', 'orders(vendor: "acme") > 0',

@@ -463,13 +463,25 @@ class Target:
         folded by the engine, as the column it is compared with is."""
         return self.lower(bind(shape(text)))
 
-    def text_match(self, op: str, value: exp.Expression, pattern: str, bind: Bind) -> exp.Expression:
-        """`value` contains / starts with / ends with `pattern`, case-insensitive, wildcards literal."""
+    def stored_lower(self, value: exp.Expression) -> exp.Expression:
+        """A column whose text is stored in lower case, as it is compared with the rule's text folded."""
+        return value
+
+    def text_match(self, op: str, value: exp.Expression, pattern: str, bind: Bind, *,
+                   stored_lower: bool = False) -> exp.Expression:
+        """`value` contains / starts with / ends with `pattern`, case-insensitive, wildcards literal.
+        `stored_lower`: `value` is a column stored in lower case, so only the pattern is folded (in Python):
+        over a million emails on DuckDB, the folding of the column was twice the time of the plain LIKE."""
         prefix = "" if op == "starts with" else "%"
         suffix = "" if op == "ends with" else "%"
-        like = exp.Like(this=self.lower(value, pattern),
-                        expression=self.rule_text(pattern, bind,
-                                                  lambda text: like_pattern(text, prefix=prefix, suffix=suffix)))
+
+        def shape(text: str) -> str:
+            return like_pattern(text, prefix=prefix, suffix=suffix)
+
+        if stored_lower:
+            like = exp.Like(this=self.stored_lower(value), expression=bind(shape(pattern.lower())))
+        else:
+            like = exp.Like(this=self.lower(value, pattern), expression=self.rule_text(pattern, bind, shape))
         if not self.ESCAPE_CLAUSE:
             return like
         return exp.Escape(this=like, expression=exp.Literal.string(_LIKE_ESCAPE))
@@ -544,6 +556,11 @@ class PostgreSQL(Postgres):
                             expression=exp.Length(this=value.copy()))
         ascii_folded = exp.Lower(this=exp.Collate(this=value.copy(), expression=c))
         return exp.Case(ifs=[exp.If(this=ascii_only, true=ascii_folded)], default=folded)
+
+    def stored_lower(self, value: exp.Expression) -> exp.Expression:
+        # Under the C collation, as a folded column is compared: LIKE compares bytes whatever the column's
+        # own collation (a nondeterministic one would refuse LIKE).
+        return exp.Collate(this=value, expression=exp.to_identifier("C", quoted=True))
 
     @staticmethod
     def _refuse_nul(value: str) -> None:
@@ -941,10 +958,11 @@ class SQLite(_SpelledOutCase):
         # length() counts characters up to a NUL, the blob's its bytes.
         return exp.Length(this=_cast(value.copy(), exp.DataType.Type.VARBINARY))
 
-    def text_match(self, op: str, value: exp.Expression, pattern: str, bind: Bind) -> exp.Expression:
+    def text_match(self, op: str, value: exp.Expression, pattern: str, bind: Bind, *,
+                   stored_lower: bool = False) -> exp.Expression:
         # Compare the UTF-8 bytes of the folded texts: blob functions count bytes and do not stop at NUL, and
         # a byte match of valid UTF-8 is a character match.
-        haystack = _cast(self.lower(value, pattern), exp.DataType.Type.VARBINARY)
+        haystack = _cast(value if stored_lower else self.lower(value, pattern), exp.DataType.Type.VARBINARY)
         needle = _cast(self.rule_text(pattern, bind), exp.DataType.Type.VARBINARY)
         if op == "contains":
             return exp.GT(this=_call("instr", haystack, needle), expression=exp.Literal.number(0))

@@ -42,6 +42,13 @@ WHERE
     ELSE LOWER(REPLACE(`c`.`city`, 'Ë', 'ë'))
   END LIKE '%zoë' ESCAPE '\\';
 
+-- rule: email ends with "@Gmail.com"
+SELECT
+  `c`.`customer_id`
+FROM `customers` AS `c`
+WHERE
+  `c`.`email` LIKE '%@gmail.com' ESCAPE '\\';
+
 -- rule: opens(6mo) >= 3
 SELECT
   `c`.`customer_id`

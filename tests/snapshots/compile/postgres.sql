@@ -50,6 +50,13 @@ WHERE
     ELSE LOWER("c"."city" COLLATE "und-x-icu") COLLATE "C"
   END LIKE LOWER('%Zoë' COLLATE "und-x-icu") COLLATE "C" ESCAPE '\';
 
+-- rule: email ends with "@Gmail.com"
+SELECT
+  "c"."customer_id"
+FROM "customers" AS "c"
+WHERE
+  "c"."email" COLLATE "C" LIKE '%@gmail.com' ESCAPE '\';
+
 -- rule: opens(6mo) >= 3
 SELECT
   "c"."customer_id"

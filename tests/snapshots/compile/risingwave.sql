@@ -38,6 +38,13 @@ FROM "customers" AS "c"
 WHERE
   LOWER("c"."city") LIKE LOWER('%Zoë') ESCAPE '\';
 
+-- rule: email ends with "@Gmail.com"
+SELECT
+  "c"."customer_id"
+FROM "customers" AS "c"
+WHERE
+  "c"."email" LIKE '%@gmail.com' ESCAPE '\';
+
 -- rule: opens(6mo) >= 3
 SELECT
   "c"."customer_id"

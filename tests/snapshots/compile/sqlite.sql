@@ -49,6 +49,13 @@ WHERE
     -LENGTH(CAST('zoë' AS BLOB))
   ) = CAST('zoë' AS BLOB);
 
+-- rule: email ends with "@Gmail.com"
+SELECT
+  "c"."customer_id"
+FROM "customers" AS "c"
+WHERE
+  SUBSTRING(CAST("c"."email" AS BLOB), -LENGTH(CAST('@gmail.com' AS BLOB))) = CAST('@gmail.com' AS BLOB);
+
 -- rule: opens(6mo) >= 3
 SELECT
   "c"."customer_id"
