@@ -757,9 +757,11 @@ class MySQL(_SpelledOutCase):
     verified = True
     NULLIF_DIVISOR = False
 
-    # Fractional seconds of UTC_TIMESTAMP(fsp) and of the DATETIME(fsp) literals are cast to; Doris and
-    # StarRocks take no argument (their DATETIME keeps microseconds as it is).
+    # Fractional seconds of UTC_TIMESTAMP(fsp), which Doris and StarRocks call without an argument.
     PRECISION: ClassVar[int | None] = 6
+    # Fractional seconds of the DATETIME(fsp) that literals and placeholders are cast to: a plain DATETIME
+    # keeps none on MySQL, MariaDB and Doris; StarRocks' DATETIME keeps microseconds and takes no argument.
+    DATETIME_PRECISION: ClassVar[int | None] = 6
 
     def timestamp(self, value: dt.datetime) -> exp.Expression:
         return _cast(exp.Literal.string(sql_text(value)), self._datetime())
@@ -771,10 +773,9 @@ class MySQL(_SpelledOutCase):
         # A plain DATETIME has no fraction of a second: MariaDB's cast drops it and MySQL's rounds it, so
         # `last_open_date = 2026-06-01T23:59:59.5Z` matched nobody on MariaDB and a boundary of 23:59:59.5
         # moved by half a second. DATETIME(6) keeps the microseconds every other engine keeps.
-        if self.PRECISION is None:
+        if self.DATETIME_PRECISION is None:
             return exp.DataType(this=exp.DataType.Type.DATETIME)
-        return exp.DataType(this=exp.DataType.Type.DATETIME,
-                            expressions=[exp.DataTypeParam(this=exp.Literal.number(self.PRECISION))])
+        return _with_microseconds(exp.DataType.Type.DATETIME)
 
     def now(self) -> exp.Expression:
         return exp.UtcTimestamp(this=exp.Literal.number(self.PRECISION) if self.PRECISION is not None else None)
@@ -787,10 +788,35 @@ class MySQL(_SpelledOutCase):
         return exp.Anonymous(this="LENGTH", expressions=[value.copy()])  # bytes in the whole family
 
 
-class StarRocks(MySQL):
+class Doris(MySQL):
     verified = False  # only MySQL and MariaDB run in the tests
     PRECISION = None
     NULLIF_DIVISOR = True  # their division by zero is not checked here
+
+
+class StarRocks(Doris):
+    DATETIME_PRECISION = None
+
+
+def _with_microseconds(kind: exp.DataType.Type) -> exp.DataType:
+    """`kind(6)`: a timestamp type keeping microseconds, for engines whose plain one keeps fewer."""
+    return exp.DataType(this=kind, expressions=[exp.DataTypeParam(this=exp.Literal.number(6))])
+
+
+class MicrosecondTimestamps(Target):
+    """Literals and placeholders cast to TIMESTAMP(6): Exasol's plain TIMESTAMP keeps milliseconds, so
+    `2026-06-01T23:59:59.0005Z` would lose its fraction."""
+
+    def timestamp(self, value: dt.datetime) -> exp.Expression:
+        return _cast(exp.Literal.string(sql_text(value)), _with_microseconds(exp.DataType.Type.TIMESTAMP))
+
+    def timestamp_param(self, value: dt.datetime, bind: Bind) -> exp.Expression:
+        return _cast(bind(value), _with_microseconds(exp.DataType.Type.TIMESTAMP))
+
+
+class Trino(MicrosecondTimestamps, Postgres):
+    """Trino and the engines built on it (Athena 3, Dune): a plain TIMESTAMP is TIMESTAMP(3), milliseconds.
+    Presto's temporal types keep milliseconds only, with no way to ask for more: it stays `Postgres`."""
 
 
 class DateAddFunction(Target):
@@ -1040,10 +1066,11 @@ def _lower_spelling_out(value: exp.Expression, cases: dict[str, str], byte_lengt
 _TARGETS: dict[str, type[Target]] = {
     "duckdb": DuckDB, "sqlite": SQLite,
     "postgres": PostgreSQL, "materialize": Postgres, "risingwave": Postgres,
-    "trino": Postgres, "presto": Postgres, "athena": Postgres, "dune": Postgres,
-    "mysql": MySQL, "doris": StarRocks, "starrocks": StarRocks,
+    "trino": Trino, "presto": Postgres, "athena": Trino, "dune": Trino,
+    "mysql": MySQL, "doris": Doris, "starrocks": StarRocks,
     "spark": SparkSQL, "databricks": Spark,
-    "clickhouse": ClickHouse, "bigquery": BigQuery, "snowflake": Snowflake, "redshift": Redshift,
+    "clickhouse": ClickHouse, "exasol": MicrosecondTimestamps,
+    "bigquery": BigQuery, "snowflake": Snowflake, "redshift": Redshift,
     "tsql": TSQL, "fabric": TSQL, "oracle": Oracle,
 }
 

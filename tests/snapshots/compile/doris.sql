@@ -59,9 +59,9 @@ WHERE
       `e1`.`customer_id`
     FROM `events` AS `e1`
     WHERE
-      `e1`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+      `e1`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
       AND (
-        `e1`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME)
+        `e1`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME(6))
         AND `e1`.`type` = 'open'
       )
     GROUP BY
@@ -84,7 +84,7 @@ WHERE
           `o1`.`customer_id`
         FROM `orders` AS `o1`
         WHERE
-          `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+          `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
       ) AS `x2`
       WHERE
         `x2`.`customer_id` = `c`.`customer_id`
@@ -97,9 +97,9 @@ WHERE
           `e3`.`customer_id`
         FROM `events` AS `e3`
         WHERE
-          `e3`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+          `e3`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
           AND (
-            `e3`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME)
+            `e3`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME(6))
             AND `e3`.`type` = 'open'
           )
         GROUP BY
@@ -124,9 +124,9 @@ LEFT JOIN (
     COUNT(*) AS `value`
   FROM `events` AS `m1_e3`
   WHERE
-    `m1_e3`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    `m1_e3`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
     AND (
-      `m1_e3`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME)
+      `m1_e3`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME(6))
       AND `m1_e3`.`type` = 'click'
     )
   GROUP BY
@@ -139,9 +139,9 @@ LEFT JOIN (
     COUNT(*) AS `value`
   FROM `events` AS `m2_e4`
   WHERE
-    `m2_e4`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    `m2_e4`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
     AND (
-      `m2_e4`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME)
+      `m2_e4`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME(6))
       AND `m2_e4`.`type` = 'open'
     )
   GROUP BY
@@ -161,9 +161,9 @@ LEFT JOIN (
     COUNT(*) AS `value`
   FROM `events` AS `m1_e5`
   WHERE
-    `m1_e5`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    `m1_e5`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
     AND (
-      `m1_e5`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME)
+      `m1_e5`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME(6))
       AND `m1_e5`.`type` = 'click'
     )
   GROUP BY
@@ -176,9 +176,9 @@ LEFT JOIN (
     COUNT(*) AS `value`
   FROM `events` AS `m2_e6`
   WHERE
-    `m2_e6`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    `m2_e6`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
     AND (
-      `m2_e6`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME)
+      `m2_e6`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME(6))
       AND `m2_e6`.`type` = 'open'
     )
   GROUP BY
@@ -191,7 +191,7 @@ LEFT JOIN (
     COALESCE(CAST(SUM(`m3_o7`.`total`) AS DOUBLE), 0) AS `value`
   FROM `orders` AS `m3_o7`
   WHERE
-    `m3_o7`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    `m3_o7`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   GROUP BY
     `m3_o7`.`customer_id`
 ) AS `m3`
@@ -202,7 +202,7 @@ LEFT JOIN (
     COUNT(*) AS `value`
   FROM `refunds` AS `m4_r8`
   WHERE
-    `m4_r8`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    `m4_r8`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   GROUP BY
     `m4_r8`.`customer_id`
 ) AS `m4`
@@ -220,8 +220,8 @@ FROM `customers` AS `c`
 WHERE
   (
     (
-      `c`.`created_at` >= CAST('2026-02-28 00:00:00' AS DATETIME)
-      AND `c`.`created_at` < CAST('2026-03-01 00:00:00' AS DATETIME)
+      `c`.`created_at` >= CAST('2026-02-28 00:00:00' AS DATETIME(6))
+      AND `c`.`created_at` < CAST('2026-03-01 00:00:00' AS DATETIME(6))
     )
     OR (
       `c`.`customer_id` IN (
@@ -229,19 +229,19 @@ WHERE
           `o1`.`customer_id`
         FROM `orders` AS `o1`
         WHERE
-          `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
-          AND `o1`.`created_at` >= CAST('2025-12-01 00:00:00' AS DATETIME)
+          `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
+          AND `o1`.`created_at` >= CAST('2025-12-01 00:00:00' AS DATETIME(6))
       )
       AND `c`.`customer_id` IN (
         SELECT
           `o2`.`customer_id`
         FROM `orders` AS `o2`
         WHERE
-          `o2`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+          `o2`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
         GROUP BY
           `o2`.`customer_id`
         HAVING
-          MAX(`o2`.`created_at`) < CAST('2026-01-01 00:00:00' AS DATETIME)
+          MAX(`o2`.`created_at`) < CAST('2026-01-01 00:00:00' AS DATETIME(6))
       )
     )
   );
@@ -257,10 +257,10 @@ WHERE
         `e1`.`customer_id`
       FROM `events` AS `e1`
       WHERE
-        `e1`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+        `e1`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
         AND (
           `e1`.`type` = 'open'
-          AND `e1`.`occurred_at` > CAST('2026-08-30 22:00:00' AS DATETIME)
+          AND `e1`.`occurred_at` > CAST('2026-08-30 22:00:00' AS DATETIME(6))
         )
     )
     AND `c`.`customer_id` IN (
@@ -268,11 +268,11 @@ WHERE
         `o2`.`customer_id`
       FROM `orders` AS `o2`
       WHERE
-        `o2`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+        `o2`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
       GROUP BY
         `o2`.`customer_id`
       HAVING
-        MAX(`o2`.`created_at`) < CAST('2026-06-02 10:00:00' AS DATETIME)
+        MAX(`o2`.`created_at`) < CAST('2026-06-02 10:00:00' AS DATETIME(6))
     )
   );
 
@@ -287,8 +287,8 @@ WHERE
     FROM `orders` AS `o1`
     WHERE
       (
-        `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
-        AND `o1`.`created_at` > CAST('2025-08-31 10:00:00' AS DATETIME)
+        `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
+        AND `o1`.`created_at` > CAST('2025-08-31 10:00:00' AS DATETIME(6))
       )
       AND (
         EXTRACT(MONTH FROM `o1`.`created_at`) = 12
@@ -354,7 +354,7 @@ WHERE
         `lm1`.`customer_id`
       FROM `list_members` AS `lm1`
       WHERE
-        `lm1`.`added_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+        `lm1`.`added_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
         AND `lm1`.`list_id` IN (
           SELECT
             `l2`.`list_id`
@@ -371,7 +371,7 @@ WHERE
           `lm3`.`customer_id`
         FROM `list_members` AS `lm3`
         WHERE
-          `lm3`.`added_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+          `lm3`.`added_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
           AND `lm3`.`list_id` IN (
             SELECT
               `l4`.`list_id`
@@ -407,7 +407,7 @@ WHERE
         `o2`.`customer_id`
       FROM `orders` AS `o2`
       WHERE
-        `o2`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+        `o2`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
         AND `o2`.`order_id` IN (
           SELECT
             `i3`.`order_id`
@@ -447,9 +447,9 @@ LEFT JOIN (
     ) AS `value`
   FROM `events` AS `m1_e2`
   WHERE
-    `m1_e2`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    `m1_e2`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
     AND (
-      `m1_e2`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME)
+      `m1_e2`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME(6))
       AND `m1_e2`.`type` IN ('open', 'click', 'conversion')
     )
   GROUP BY
@@ -473,7 +473,7 @@ LEFT JOIN (
     MAX(`m1_o3`.`created_at`) AS `value`
   FROM `orders` AS `m1_o3`
   WHERE
-    `m1_o3`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    `m1_o3`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   GROUP BY
     `m1_o3`.`customer_id`
 ) AS `m1`
@@ -484,7 +484,7 @@ LEFT JOIN (
     COALESCE(CAST(SUM(`m2_o4`.`total`) AS DOUBLE), 0) AS `value`
   FROM `orders` AS `m2_o4`
   WHERE
-    `m2_o4`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    `m2_o4`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   GROUP BY
     `m2_o4`.`customer_id`
 ) AS `m2`

@@ -55,9 +55,9 @@ WHERE
       "e1"."customer_id"
     FROM "events" AS "e1"
     WHERE
-      "e1"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+      "e1"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
       AND (
-        "e1"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+        "e1"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP(6))
         AND "e1"."type" = 'open'
       )
     GROUP BY
@@ -80,7 +80,7 @@ WHERE
           "o1"."customer_id"
         FROM "orders" AS "o1"
         WHERE
-          "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
       ) AS "x2"
       WHERE
         "x2"."customer_id" = "c"."customer_id"
@@ -93,9 +93,9 @@ WHERE
           "e3"."customer_id"
         FROM "events" AS "e3"
         WHERE
-          "e3"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          "e3"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
           AND (
-            "e3"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+            "e3"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP(6))
             AND "e3"."type" = 'open'
           )
         GROUP BY
@@ -120,9 +120,9 @@ LEFT JOIN (
     COUNT(*) AS "value"
   FROM "events" AS "m1_e3"
   WHERE
-    "m1_e3"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    "m1_e3"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
     AND (
-      "m1_e3"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+      "m1_e3"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP(6))
       AND "m1_e3"."type" = 'click'
     )
   GROUP BY
@@ -135,9 +135,9 @@ LEFT JOIN (
     COUNT(*) AS "value"
   FROM "events" AS "m2_e4"
   WHERE
-    "m2_e4"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    "m2_e4"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
     AND (
-      "m2_e4"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+      "m2_e4"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP(6))
       AND "m2_e4"."type" = 'open'
     )
   GROUP BY
@@ -157,9 +157,9 @@ LEFT JOIN (
     COUNT(*) AS "value"
   FROM "events" AS "m1_e5"
   WHERE
-    "m1_e5"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    "m1_e5"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
     AND (
-      "m1_e5"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+      "m1_e5"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP(6))
       AND "m1_e5"."type" = 'click'
     )
   GROUP BY
@@ -172,9 +172,9 @@ LEFT JOIN (
     COUNT(*) AS "value"
   FROM "events" AS "m2_e6"
   WHERE
-    "m2_e6"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    "m2_e6"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
     AND (
-      "m2_e6"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+      "m2_e6"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP(6))
       AND "m2_e6"."type" = 'open'
     )
   GROUP BY
@@ -187,7 +187,7 @@ LEFT JOIN (
     COALESCE(CAST(SUM("m3_o7"."total") AS DOUBLE), 0) AS "value"
   FROM "orders" AS "m3_o7"
   WHERE
-    "m3_o7"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    "m3_o7"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   GROUP BY
     "m3_o7"."customer_id"
 ) AS "m3"
@@ -198,7 +198,7 @@ LEFT JOIN (
     COUNT(*) AS "value"
   FROM "refunds" AS "m4_r8"
   WHERE
-    "m4_r8"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    "m4_r8"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   GROUP BY
     "m4_r8"."customer_id"
 ) AS "m4"
@@ -216,8 +216,8 @@ FROM "customers" AS "c"
 WHERE
   (
     (
-      "c"."created_at" >= CAST('2026-02-28 00:00:00' AS TIMESTAMP)
-      AND "c"."created_at" < CAST('2026-03-01 00:00:00' AS TIMESTAMP)
+      "c"."created_at" >= CAST('2026-02-28 00:00:00' AS TIMESTAMP(6))
+      AND "c"."created_at" < CAST('2026-03-01 00:00:00' AS TIMESTAMP(6))
     )
     OR (
       "c"."customer_id" IN (
@@ -225,19 +225,19 @@ WHERE
           "o1"."customer_id"
         FROM "orders" AS "o1"
         WHERE
-          "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-          AND "o1"."created_at" >= CAST('2025-12-01 00:00:00' AS TIMESTAMP)
+          "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
+          AND "o1"."created_at" >= CAST('2025-12-01 00:00:00' AS TIMESTAMP(6))
       )
       AND "c"."customer_id" IN (
         SELECT
           "o2"."customer_id"
         FROM "orders" AS "o2"
         WHERE
-          "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
         GROUP BY
           "o2"."customer_id"
         HAVING
-          MAX("o2"."created_at") < CAST('2026-01-01 00:00:00' AS TIMESTAMP)
+          MAX("o2"."created_at") < CAST('2026-01-01 00:00:00' AS TIMESTAMP(6))
       )
     )
   );
@@ -253,10 +253,10 @@ WHERE
         "e1"."customer_id"
       FROM "events" AS "e1"
       WHERE
-        "e1"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        "e1"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
         AND (
           "e1"."type" = 'open'
-          AND "e1"."occurred_at" > CAST('2026-08-30 22:00:00' AS TIMESTAMP)
+          AND "e1"."occurred_at" > CAST('2026-08-30 22:00:00' AS TIMESTAMP(6))
         )
     )
     AND "c"."customer_id" IN (
@@ -264,11 +264,11 @@ WHERE
         "o2"."customer_id"
       FROM "orders" AS "o2"
       WHERE
-        "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
       GROUP BY
         "o2"."customer_id"
       HAVING
-        MAX("o2"."created_at") < CAST('2026-06-02 10:00:00' AS TIMESTAMP)
+        MAX("o2"."created_at") < CAST('2026-06-02 10:00:00' AS TIMESTAMP(6))
     )
   );
 
@@ -283,8 +283,8 @@ WHERE
     FROM "orders" AS "o1"
     WHERE
       (
-        "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-        AND "o1"."created_at" > CAST('2025-08-31 10:00:00' AS TIMESTAMP)
+        "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
+        AND "o1"."created_at" > CAST('2025-08-31 10:00:00' AS TIMESTAMP(6))
       )
       AND (
         EXTRACT(MONTH FROM "o1"."created_at") = 12
@@ -346,7 +346,7 @@ WHERE
         "lm1"."customer_id"
       FROM "list_members" AS "lm1"
       WHERE
-        "lm1"."added_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        "lm1"."added_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
         AND "lm1"."list_id" IN (
           SELECT
             "l2"."list_id"
@@ -363,7 +363,7 @@ WHERE
           "lm3"."customer_id"
         FROM "list_members" AS "lm3"
         WHERE
-          "lm3"."added_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          "lm3"."added_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
           AND "lm3"."list_id" IN (
             SELECT
               "l4"."list_id"
@@ -399,7 +399,7 @@ WHERE
         "o2"."customer_id"
       FROM "orders" AS "o2"
       WHERE
-        "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
         AND "o2"."order_id" IN (
           SELECT
             "i3"."order_id"
@@ -439,9 +439,9 @@ LEFT JOIN (
     ) AS "value"
   FROM "events" AS "m1_e2"
   WHERE
-    "m1_e2"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    "m1_e2"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
     AND (
-      "m1_e2"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+      "m1_e2"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP(6))
       AND "m1_e2"."type" IN ('open', 'click', 'conversion')
     )
   GROUP BY
@@ -465,7 +465,7 @@ LEFT JOIN (
     MAX("m1_o3"."created_at") AS "value"
   FROM "orders" AS "m1_o3"
   WHERE
-    "m1_o3"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    "m1_o3"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   GROUP BY
     "m1_o3"."customer_id"
 ) AS "m1"
@@ -476,7 +476,7 @@ LEFT JOIN (
     COALESCE(CAST(SUM("m2_o4"."total") AS DOUBLE), 0) AS "value"
   FROM "orders" AS "m2_o4"
   WHERE
-    "m2_o4"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    "m2_o4"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   GROUP BY
     "m2_o4"."customer_id"
 ) AS "m2"
