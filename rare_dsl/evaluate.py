@@ -139,7 +139,9 @@ class _Evaluator:
                 v = self.value(value, contact, stack)
                 if v is None:
                     return False
-                text, needle = v.lower(), pattern.lower()
+                # A field stored in lower case (`lowercase = true`) is compared as stored, as the SQL does.
+                stored_lower = isinstance(value, typed.Attribute) and value.field.lowercase
+                text, needle = v if stored_lower else v.lower(), pattern.lower()
                 if op == "contains":
                     return needle in text
                 return text.startswith(needle) if op == "starts with" else text.endswith(needle)

@@ -128,6 +128,7 @@ def generate(seed: int = 7, *, contacts: int = 120, now: dt.datetime | None = No
     lists = [{"list_id": i, "name": n, "created_at": dt.datetime(2023, 1, 1)} for i, n in LISTS]
     members = [{"list_id": rng.choice((1, 1, 2, 3)), "customer_id": rng.choice(active), "added_at": when()}
                for _ in range(contacts // 2)]
+    _sub_second_and_cased_text(customers, tags, orders, events)
     tables = {
         "customers": customers, "customer_tags": tags, "orders": orders, "order_items": items, "refunds": refunds,
         "campaigns": campaigns, "events": events, "lists": lists, "list_members": members,
@@ -182,6 +183,43 @@ def _add_not_yet_created(tables: dict[str, list[dict[str, Any]]]) -> None:
     order(ORDER_WITHOUT_ITEMS * 100, ORDER_WITHOUT_ITEMS, 19.75)
     contact(LOWER_CASE_PRODUCT, None, country="Spain")
     order(LOWER_CASE_PRODUCT * 100, LOWER_CASE_PRODUCT, 10.0, ("p1", "red shoes"))
+
+
+# ------------------------------------------------------------------ sub-second facts and cased text
+# Facts half a second and a quarter of a second either side of a boundary (MySQL's plain DATETIME dropped
+# the fraction), and names whose lower case needs letters outside ASCII (SQLite's lower() folds only ASCII,
+# MariaDB's leaves `ẞ` and hundreds of others): multi-character lower cases (`İ` is `i` and a combining
+# dot), `ẞ` beside `ß` and `SS` (which `str.lower` keeps apart), titlecase digraphs, Greek with a final
+# sigma, Cyrillic. They are given to the last twelve contacts without facts (a multiple of 3, see `active`),
+# whose opens and orders are then only these: the number of contacts stays the one asked for.
+SUB_SECOND = dt.datetime(2023, 6, 1, 23, 59, 59, 500000)  # before every anchor, so every test sees them
+# An as-of instant one day after SUB_SECOND: its `1d` window starts exactly at SUB_SECOND.
+SUB_SECOND_AS_OF = dt.datetime(2023, 6, 2, 23, 59, 59, 500000)
+CASED_TEXT = ("SÃO TOMÉ", "ÉLODIE", "STRAẞE", "STRASSE", "İSTANBUL", "i\u0307stanbul", "ΑΘΗΝΑ", "ΟΔΟΣ", "МОСКВА",
+              "\u01c4EMAL", "\u01c5emal", "Ǉubljana")
+CASED_CITIES = ("SÃO LUÍS", "ÉVORA", "İZMİR", "ΑΘΗΝΑ", "Москва", "STRAẞBURG")
+
+
+def _sub_second_and_cased_text(customers: list[dict[str, Any]], tags: list[dict[str, Any]],
+                               orders: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+    half, quarter = dt.timedelta(seconds=0.5), dt.timedelta(seconds=0.25)
+    # By the contact's place in CASED_TEXT: its opens and orders (the same instants), created at the first.
+    facts = {0: [SUB_SECOND], 1: [SUB_SECOND - half], 2: [SUB_SECOND + quarter], 3: [SUB_SECOND_AS_OF],
+             4: [SUB_SECOND_AS_OF + quarter], 5: [SUB_SECOND - quarter]}
+    quiet = [c for c in customers if c["customer_id"] % 3 == 0][-len(CASED_TEXT):]
+    next_order = max((o["order_id"] for o in orders), default=0) + 1
+    for index, (contact, text) in enumerate(zip(quiet, CASED_TEXT, strict=False)):
+        cid, times = contact["customer_id"], facts.get(index, [])
+        # A lower-case email holding the name (a final sigma too): `email` is stored lower-case in the schema.
+        contact.update(email=f"{text.lower().replace(' ', '.')}.{cid}@example.com",
+                       first_name=text, last_name=CASED_TEXT[-1 - index],
+                       city=CASED_CITIES[index % len(CASED_CITIES)],
+                       created_at=times[0] if times else dt.datetime(2023, 1, 1))
+        tags.append({"customer_id": cid, "tag": text})
+        for when in times:
+            events.append({"customer_id": cid, "campaign_id": 1, "type": "open", "occurred_at": when})
+            orders.append({"order_id": next_order, "customer_id": cid, "created_at": when, "total": 10.0})
+            next_order += 1
 
 
 # Column types for loading; timestamps are TIMESTAMP (naive UTC) in DuckDB and ISO text in SQLite.

@@ -225,6 +225,43 @@ def test_the_characters_whose_lower_case_holds_ascii_letters() -> None:
     assert "\u212a" in sql('first_name contains "kelvin"', "sqlite")
 
 
+def test_only_the_letters_of_the_rules_text_are_spelled_out() -> None:
+    """SQLite and MariaDB replace, before lower(), the characters outside ASCII whose lower case shares a
+    character with the rule's folded text, and no other; the rule's text is folded in Python."""
+    for dialect in ("sqlite", "mysql"):
+        text = sql('city starts with "SÃo"', dialect, parameterized=False)
+        assert "REPLACE(" in text and text.count("REPLACE(") == 1 and "'Ã', 'ã'" in text, text
+        assert "'são" in text and "SÃo" not in text, text
+        assert "REPLACE(" not in sql('city contains "lyon"', dialect)  # no `k`, `i` or letter outside ASCII
+        greek = sql('city contains "θην"', dialect)
+        assert greek.count("REPLACE(") == 4 and all(f"'{u}', '{u.lower()}'" in greek for u in "ΘϴΗΝ"), greek
+
+
+def test_a_sigma_is_refused_only_where_the_column_is_folded() -> None:
+    """A final sigma cannot be told by SQLite's or MariaDB's lower(): refused on a folded column, exact on
+    one stored lower-case (`email`, `lowercase = true`), and compiled on every other engine."""
+    for dialect in ("sqlite", "mysql"):
+        with pytest.raises(UnsupportedDialect) as refused:
+            sql('city contains "ος"', dialect)
+        assert refused.value.code == "RD301" and "final sigma" in refused.value.message
+        assert "LOWER(" not in sql('email contains "ος"', dialect)
+    for dialect in ("duckdb", "postgres", "clickhouse", "spark"):
+        sql('city contains "ος"', dialect)
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "sqlite", "postgres", "mysql", "clickhouse", "spark", "tsql"])
+def test_text_stored_lower_case_is_not_folded(dialect: str, tmp_path: Any) -> None:
+    """`lowercase = true` (the default's `email`): the column is compared as stored, the pattern folded in
+    Python; without the flag, the same rule folds the column."""
+    folded = ("LOWER(", "lowerUTF8(")
+    text = sql('email ends with "@GMAIL.com"', dialect)
+    assert not any(f in text for f in folded) and "@gmail.com" in text and "GMAIL" not in text, text
+    path = tmp_path / "schema.toml"
+    path.write_text("fields.email.lowercase = false\n")
+    rule = check('email ends with "@GMAIL.com"', schema=load_schema(path))
+    assert any(f in compile(rule, dialect=dialect, as_of=AS_OF).sql for f in folded)
+
+
 def test_postgres_folds_ascii_text_without_icu() -> None:
     """PostgreSQL folds a column's ASCII text under the C collation and only the rest with ICU; the user's
     value, computed once, always with ICU; both sides compared under the C collation."""
@@ -439,8 +476,8 @@ def test_hostile_text_matches_exactly(hostile_engines: dict[str, Any], text: str
         try:
             compiled = compile(rule, dialect=engine, as_of=AS_OF, parameterized=parameterized)
         except UnsupportedDialect as error:
-            # SQLite's lower() folds only ASCII: case-insensitive tests of other letters are refused.
-            assert engine == "sqlite" and any(not ch.isascii() and ch.lower() != ch.upper() for ch in text)
+            # SQLite cannot tell a final sigma: only text whose lower case holds `σ` or `ς` is refused.
+            assert engine == "sqlite" and {"\u03c3", "\u03c2"} & set(text.lower())
             assert error.code == "RD301"
             continue
         if parameterized:
@@ -618,7 +655,7 @@ def test_parameterized_placeholders_in_order() -> None:
     assert compiled.sql.count("?") == len(compiled.params)
     # At least 3 opens, looked up per contact: the third open is at OFFSET 2.
     # The instant first: the test of the contacts that exist then (SPEC 8.4).
-    assert compiled.params == ("2026-08-31 10:00:00", "France", "O'", "O'", "2026-08-31 10:00:00",
+    assert compiled.params == ("2026-08-31 10:00:00", "France", "o'", "o'", "2026-08-31 10:00:00",
                                "2026-02-28 10:00:00", 2)
     assert "France" not in compiled.sql and "O'" not in compiled.sql
 

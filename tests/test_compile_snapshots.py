@@ -27,7 +27,8 @@ RULES = [
     'city != "Paris" and status in ["subscribed", "pending"]',
     # text predicates with hostile text: wildcards, quotes, backslash, SQL
     "first_name contains \"50%_o'ff\\\\\" or last_name starts with \"'; DROP TABLE customers; --\"",
-    'city ends with "Zoë"',  # SQLite's lower() folds only ASCII: refused there
+    'city ends with "Zoë"',  # SQLite's and MariaDB's lower() leave `Ë`: spelled out there
+    'email ends with "@Gmail.com"',  # stored lower-case (`lowercase = true`): only the pattern is folded
     # aggregates: false at zero (IN ... HAVING), true at zero (NOT EXISTS), two compared (joined)
     "opens(6mo) >= 3",
     "orders() = 0 or opens(6mo) < 3",

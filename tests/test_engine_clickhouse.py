@@ -21,7 +21,7 @@ from engine_helpers import RULES_RUN
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_compile import LIVE_DURATIONS, _instants
-from test_differential import DATA, SEGMENTS, SETTINGS, checked, rules
+from test_differential import DATA, SEGMENTS, SETTINGS, SUB_SECOND_AS_OF_RULES, checked, rules
 from test_engines import TRAPS, same_members, unavailable
 
 from rare_dsl import testdata
@@ -133,6 +133,13 @@ CLICKHOUSE_TRAPS = [
     "clicks(6mo) / opens(6mo) >= 0.5", "orders(1y) * 3 / 2 >= 1.5", "spent(6mo) - spent(1mo) < -0.5",
     "opens(1mo) >= 1 and opens(1y) < 5",
 ]
+
+
+@pytest.mark.parametrize("text", SUB_SECOND_AS_OF_RULES)
+def test_sub_second_as_of_traps(engine: Engine, text: str) -> None:
+    """Window boundaries with a fraction of a second (testdata.SUB_SECOND_AS_OF), inline and parameterized."""
+    for parameterized in (False, True):
+        members(engine, text, testdata.SUB_SECOND_AS_OF, parameterized, generated=False)
 
 
 @pytest.mark.parametrize("text", TRAPS + CLICKHOUSE_TRAPS)

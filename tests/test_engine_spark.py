@@ -33,7 +33,7 @@ from engine_helpers import RULES_RUN
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
-from test_differential import DATA, SEGMENTS, SETTINGS, checked, rules
+from test_differential import DATA, SEGMENTS, SETTINGS, SUB_SECOND_AS_OF_RULES, checked, rules
 from test_engines import TRAPS, duckdb_file, same_members, unavailable
 
 from rare_dsl import testdata
@@ -201,6 +201,9 @@ def test_engine_traps(spark: Engine) -> None:
     at = testdata.ANCHORS[2]
     differential(spark, [(text, at, index % 2 == 0) for index, text in enumerate(SPARK_TRAPS)], generated=False)
     differential(spark, [(text, None, index % 2 == 1) for index, text in enumerate(SPARK_TRAPS)], generated=False)
+    # Window boundaries with a fraction of a second (testdata.SUB_SECOND_AS_OF), inline and parameterized.
+    differential(spark, [(text, testdata.SUB_SECOND_AS_OF, parameterized) for text in SUB_SECOND_AS_OF_RULES
+                         for parameterized in (False, True)], generated=False)
     for text in ALONE:
         rule = checked(text)
         compiled = compile(rule, dialect="spark", as_of=at, parameterized=True, segments=SEGMENTS)

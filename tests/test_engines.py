@@ -26,6 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 from test_differential import (
+    CASED_TRAPS,
     DATA,
     FOLDING_TRAPS,
     NOT_YET_CREATED_TRAPS,
@@ -33,6 +34,9 @@ from test_differential import (
     PURCHASE_TRAPS,
     SEGMENTS,
     SETTINGS,
+    STORED_LOWER_TRAPS,
+    SUB_SECOND_AS_OF_RULES,
+    SUB_SECOND_TRAPS,
     checked,
     rules,
 )
@@ -179,7 +183,9 @@ TRAPS = [
     'city = "PARIS"', 'first_name < "a"', 'first_name >= "Z"', 'country in ["france", "FRANCE"]',
     # Case-insensitive matching of non-ASCII letters, wildcards taken literally.
     'first_name contains "É"', 'first_name starts with "zo"', 'city contains "%_"', 'first_name ends with "\\\\"',
-    *FOLDING_TRAPS,
+    *FOLDING_TRAPS, *CASED_TRAPS, *STORED_LOWER_TRAPS,
+    # Timestamps with a fraction of a second (MySQL's plain DATETIME dropped it).
+    *SUB_SECOND_TRAPS,
     'tags contains "VIP"', 'orders(vendor: "acme") > 0',
     # Text ordering by code point, missing values last in both directions.
     "order by first_name asc limit 30", "order by country desc, city asc limit 40",
@@ -212,7 +218,15 @@ TRAPS = [
 def test_engine_traps(server: Server, text: str) -> None:
     engine, data = server.engine, server.data
     for as_of in (testdata.ANCHORS[0], None):
-        members(engine, text, as_of, False, data, generated=False)
+        for parameterized in (False, True):
+            members(engine, text, as_of, parameterized, data, generated=False)
+
+
+@pytest.mark.parametrize("text", SUB_SECOND_AS_OF_RULES)
+def test_a_sub_second_as_of(server: Server, text: str) -> None:
+    """Window boundaries with a fraction of a second (testdata.SUB_SECOND_AS_OF), inline and parameterized."""
+    for parameterized in (False, True):
+        members(server.engine, text, testdata.SUB_SECOND_AS_OF, parameterized, server.data, generated=False)
 
 
 @pytest.mark.parametrize("text", NOT_YET_CREATED_TRAPS + PURCHASE_TRAPS)

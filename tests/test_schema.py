@@ -253,6 +253,18 @@ def test_overlay_changes_only_what_it_states(tmp_path: Path) -> None:
         ("[tables.events]\nindexed = false\n", lambda s: not s.tables["events"].indexed),
         ('[fields]\nscore = { type = "number", description = "Score" }\n',
          lambda s: s.fields["score"].type is Type.NUMBER),
+        # `email` is stored lower-case in the store (its CHECK); a file's own contacts table, or another
+        # column or type for it, is the user's data: compared folded unless the file says otherwise.
+        ("", lambda s: s.fields["email"].lowercase and not s.fields["city"].lowercase),
+        ('fields.email.description = "Mail"\n', lambda s: s.fields["email"].lowercase),
+        ('[tables.customers]\nname = "contacts"\n', lambda s: not s.fields["email"].lowercase),
+        ('[tables.customers]\nname = "contacts"\n[fields.email]\nlowercase = true\n',
+         lambda s: s.fields["email"].lowercase),
+        ('fields.email.column = "mail"\n', lambda s: not s.fields["email"].lowercase),
+        ("fields.email.lowercase = false\n", lambda s: not s.fields["email"].lowercase),
+        ("fields.city.lowercase = true\n", lambda s: s.fields["city"].lowercase),
+        ('[fields]\nhandle = { type = "text", lowercase = true }\n', lambda s: s.fields["handle"].lowercase),
+        ('fields.email.type = "number"\n', lambda s: not s.fields["email"].lowercase),
     ],
 )  # fmt: skip
 def test_overlays(tmp_path: Path, text: str, check) -> None:
@@ -327,6 +339,15 @@ BROKEN = [
     ('[campaigns.kinds]\nflow = "flow"\n', 2, "unknown name `flow` in `[campaigns.kinds]`", None),
     ('[fields]\npoints = { type = "number", colour = "x" }\n', 2, "unknown key `colour` in custom field `points`",
      "did you mean `column`?"),
+    ('[fields.city]\nlowercase = "yes"\n', 2, "`lowercase` of field `city` must be true or false, not text", None),
+    ("[fields.quality]\nlowercase = true\n", 2, "`lowercase` is not allowed on field `quality`: only a text",
+     'make the field `type = "text"`'),
+    ("[fields.tags]\nlowercase = true\n", 2, "`lowercase` is not allowed on field `tags`: only a text attribute",
+     None),
+    ("[fields.order_count]\nlowercase = true\n", 2, "`lowercase` is not allowed on field `order_count`", None),
+    ('[fields]\npoints = { type = "number", lowercase = true }\n', 2,
+     "`lowercase` is not allowed on custom field `points`", None),
+    ('[fields.email]\nlowercse = true\n', 2, "unknown key `lowercse` in field `email`", "did you mean `lowercase`?"),
 ]  # fmt: skip
 
 

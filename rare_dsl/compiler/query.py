@@ -648,8 +648,13 @@ class QueryBuilder:
                 v = self.value(value)
                 if not pattern:
                     return Sql(exp.Not(this=exp.Is(this=v.expr, expression=exp.null())), False)
-                self.target.check_text(pattern, node.span)
-                return Sql(self.target.text_match(op, v.expr, pattern, self.binder.bind), v.nullable)
+                # A column stored in lower case (`lowercase = true`) is compared as it is: only the rule's text
+                # is folded, in Python, which every engine can do exactly.
+                stored_lower = isinstance(value, typed.Attribute) and value.field.lowercase
+                if not stored_lower:
+                    self.target.check_text(pattern, node.span)
+                return Sql(self.target.text_match(op, v.expr, pattern, self.binder.bind, stored_lower=stored_lower),
+                           v.nullable)
             case typed.IsSet(value=value):
                 v = self.value(value)
                 if not v.nullable:

@@ -51,12 +51,12 @@ _VALUE_MAPS = {
     "engagement": ("weights", WEIGHTED_EVENTS),
 }
 _TABLE_KEYS = ("name", "columns", "indexed")
-_FIELD_KEYS = ("category", "kind", "type", "column", "measure", "stored_column", "values", "description")
+_FIELD_KEYS = ("category", "kind", "type", "column", "measure", "stored_column", "values", "lowercase", "description")
 _FUNCTION_KEYS = ("category", "returns", "measure", "event", "params", "required", "description")
 _PARAM_KEYS = ("kind", "description")
 # What a user file may change on a built-in name; every other key keeps the default's value.
 _CHANGEABLE = {
-    "attribute": ("description", "column", "type", "values"),
+    "attribute": ("description", "column", "type", "values", "lowercase"),
     "tags": ("description",),
     "aggregate": ("description", "stored_column"),
     "function": ("description",),
@@ -267,7 +267,24 @@ def _overlay(base: dict[str, Any], user: dict[str, Any], problems: _Problems) ->
             _overlay_builtins(section, kind, base[section], entries, merged[section], problems)
         else:
             _overlay_value_map(section, base[section], entries, merged[section], problems)
+    _forget_lowercase(base["fields"], user, merged["fields"])
     return merged, tuple(custom)
+
+
+def _forget_lowercase(base: dict, user: dict[str, Any], merged: dict) -> None:
+    """The default's `lowercase = true` (on `email`) is the promise of the store `rare demo` and `rare load`
+    write, which keeps it with a CHECK. A file that names its own contacts table (`[tables.customers]`), or
+    another column or type for the field, describes data nobody checked: the field is then compared
+    folded unless the file says `lowercase = true` itself."""
+    tables, fields = user.get("tables"), user.get("fields")
+    own_contacts = isinstance(tables, dict) and "customers" in tables
+    for name, entry in base.items():
+        if not entry.get("lowercase") or not isinstance(merged.get(name), dict):
+            continue
+        written = fields.get(name) if isinstance(fields, dict) else None
+        written = written if isinstance(written, dict) else {}
+        if "lowercase" not in written and (own_contacts or "column" in written or "type" in written):
+            merged[name].pop("lowercase", None)
 
 
 def _overlay_tables(base: dict, user: dict, merged: dict, problems: _Problems) -> None:
@@ -670,6 +687,14 @@ def _build_fields(
             values = _enum_values(entry, name, problems)
         elif entry.has("values"):
             entry.out_of_place("values", "only enum fields have values", 'add type = "enum" to make it an enum')
+        lowercase = entry.raw.get("lowercase", False)
+        if not isinstance(lowercase, bool):
+            entry.wrong("lowercase", "true or false", lowercase)
+            lowercase = False
+        elif lowercase and (kind != "attribute" or (type_ or allowed[0].value) != Type.TEXT.value):
+            entry.out_of_place("lowercase", "only a text attribute is stored as text in lower case",
+                               "remove it, or make the field `type = \"text\"`" if kind == "attribute" else None)
+            lowercase = False
         fields[name] = Field(
             name=name,
             category=Category(category or "customer"),
@@ -680,6 +705,7 @@ def _build_fields(
             measure=measure,
             stored_column=stored,
             values=values,
+            lowercase=lowercase,
         )
     return fields
 

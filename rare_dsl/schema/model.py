@@ -126,6 +126,9 @@ class Field:
     measure: str | None = None  # aggregate: one of FIELD_MEASURES
     stored_column: str | None = None  # aggregate read from this physical column of customers instead
     values: tuple[str, ...] = ()  # enum: the canonical values, lower-case
+    # text attribute: its column holds text in lower case (`str.lower`), so case-insensitive tests fold only
+    # the rule's text (schema key `lowercase`)
+    lowercase: bool = False
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,17 @@ WHERE
   )
   AND LOWER(`c`.`city`) LIKE LOWER('%Zoë');
 
+-- rule: email ends with "@Gmail.com"
+SELECT
+  `c`.`customer_id`
+FROM `customers` AS `c`
+WHERE
+  (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+  )
+  AND `c`.`email` LIKE '%@gmail.com';
+
 -- rule: opens(6mo) >= 3
 SELECT
   `c`.`customer_id`

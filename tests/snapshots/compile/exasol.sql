@@ -7,7 +7,7 @@ FROM "customers" AS "c"
 WHERE
   (
     "c"."created_at" IS NULL
-    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   )
   AND (
     "c"."country" = 'France' AND "c"."quality" = 'vip'
@@ -20,7 +20,7 @@ FROM "customers" AS "c"
 WHERE
   (
     "c"."created_at" IS NULL
-    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   )
   AND (
     NOT (
@@ -36,7 +36,7 @@ FROM "customers" AS "c"
 WHERE
   (
     "c"."created_at" IS NULL
-    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   )
   AND (
     LOWER("c"."first_name") LIKE LOWER('%50\%\_o''ff\\%') ESCAPE '\'
@@ -50,9 +50,20 @@ FROM "customers" AS "c"
 WHERE
   (
     "c"."created_at" IS NULL
-    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   )
   AND LOWER("c"."city") LIKE LOWER('%Zoë') ESCAPE '\';
+
+-- rule: email ends with "@Gmail.com"
+SELECT
+  "c"."customer_id"
+FROM "customers" AS "c"
+WHERE
+  (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
+  )
+  AND "c"."email" LIKE '%@gmail.com' ESCAPE '\';
 
 -- rule: opens(6mo) >= 3
 SELECT
@@ -61,16 +72,16 @@ FROM "customers" AS "c"
 WHERE
   (
     "c"."created_at" IS NULL
-    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   )
   AND "c"."customer_id" IN (
     SELECT
       "e1"."customer_id"
     FROM "events" AS "e1"
     WHERE
-      "e1"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+      "e1"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
       AND (
-        "e1"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+        "e1"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP(6))
         AND "e1"."type" = 'open'
       )
     GROUP BY
@@ -86,7 +97,7 @@ FROM "customers" AS "c"
 WHERE
   (
     "c"."created_at" IS NULL
-    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   )
   AND (
     NOT EXISTS(
@@ -97,7 +108,7 @@ WHERE
           "o1"."customer_id"
         FROM "orders" AS "o1"
         WHERE
-          "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
       ) AS "x2"
       WHERE
         "x2"."customer_id" = "c"."customer_id"
@@ -110,9 +121,9 @@ WHERE
           "e3"."customer_id"
         FROM "events" AS "e3"
         WHERE
-          "e3"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          "e3"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
           AND (
-            "e3"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+            "e3"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP(6))
             AND "e3"."type" = 'open'
           )
         GROUP BY
@@ -137,9 +148,9 @@ LEFT JOIN (
     COUNT(*) AS "value"
   FROM "events" AS "m1_e3"
   WHERE
-    "m1_e3"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    "m1_e3"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
     AND (
-      "m1_e3"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+      "m1_e3"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP(6))
       AND "m1_e3"."type" = 'click'
     )
   GROUP BY
@@ -152,9 +163,9 @@ LEFT JOIN (
     COUNT(*) AS "value"
   FROM "events" AS "m2_e4"
   WHERE
-    "m2_e4"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    "m2_e4"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
     AND (
-      "m2_e4"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+      "m2_e4"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP(6))
       AND "m2_e4"."type" = 'open'
     )
   GROUP BY
@@ -164,7 +175,7 @@ LEFT JOIN (
 WHERE
   (
     "c"."created_at" IS NULL
-    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   )
   AND COALESCE("m1"."value", 0) > COALESCE("m2"."value", 0);
 
@@ -178,9 +189,9 @@ LEFT JOIN (
     COUNT(*) AS "value"
   FROM "events" AS "m1_e5"
   WHERE
-    "m1_e5"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    "m1_e5"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
     AND (
-      "m1_e5"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+      "m1_e5"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP(6))
       AND "m1_e5"."type" = 'click'
     )
   GROUP BY
@@ -193,9 +204,9 @@ LEFT JOIN (
     COUNT(*) AS "value"
   FROM "events" AS "m2_e6"
   WHERE
-    "m2_e6"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    "m2_e6"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
     AND (
-      "m2_e6"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+      "m2_e6"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP(6))
       AND "m2_e6"."type" = 'open'
     )
   GROUP BY
@@ -208,7 +219,7 @@ LEFT JOIN (
     COALESCE(CAST(SUM("m3_o7"."total") AS DOUBLE), 0) AS "value"
   FROM "orders" AS "m3_o7"
   WHERE
-    "m3_o7"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    "m3_o7"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   GROUP BY
     "m3_o7"."customer_id"
 ) AS "m3"
@@ -219,7 +230,7 @@ LEFT JOIN (
     COUNT(*) AS "value"
   FROM "refunds" AS "m4_r8"
   WHERE
-    "m4_r8"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    "m4_r8"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   GROUP BY
     "m4_r8"."customer_id"
 ) AS "m4"
@@ -227,7 +238,7 @@ LEFT JOIN (
 WHERE
   (
     "c"."created_at" IS NULL
-    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   )
   AND (
     CAST(COALESCE("m1"."value", 0) AS DOUBLE) / NULLIF(COALESCE("m2"."value", 0), 0) >= 0.2
@@ -241,12 +252,12 @@ FROM "customers" AS "c"
 WHERE
   (
     "c"."created_at" IS NULL
-    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   )
   AND (
     (
-      "c"."created_at" >= CAST('2026-02-28 00:00:00' AS TIMESTAMP)
-      AND "c"."created_at" < CAST('2026-03-01 00:00:00' AS TIMESTAMP)
+      "c"."created_at" >= CAST('2026-02-28 00:00:00' AS TIMESTAMP(6))
+      AND "c"."created_at" < CAST('2026-03-01 00:00:00' AS TIMESTAMP(6))
     )
     OR (
       "c"."customer_id" IN (
@@ -254,19 +265,19 @@ WHERE
           "o1"."customer_id"
         FROM "orders" AS "o1"
         WHERE
-          "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-          AND "o1"."created_at" >= CAST('2025-12-01 00:00:00' AS TIMESTAMP)
+          "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
+          AND "o1"."created_at" >= CAST('2025-12-01 00:00:00' AS TIMESTAMP(6))
       )
       AND "c"."customer_id" IN (
         SELECT
           "o2"."customer_id"
         FROM "orders" AS "o2"
         WHERE
-          "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
         GROUP BY
           "o2"."customer_id"
         HAVING
-          MAX("o2"."created_at") < CAST('2026-01-01 00:00:00' AS TIMESTAMP)
+          MAX("o2"."created_at") < CAST('2026-01-01 00:00:00' AS TIMESTAMP(6))
       )
     )
   );
@@ -278,7 +289,7 @@ FROM "customers" AS "c"
 WHERE
   (
     "c"."created_at" IS NULL
-    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   )
   AND (
     "c"."customer_id" IN (
@@ -286,10 +297,10 @@ WHERE
         "e1"."customer_id"
       FROM "events" AS "e1"
       WHERE
-        "e1"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        "e1"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
         AND (
           "e1"."type" = 'open'
-          AND "e1"."occurred_at" > CAST('2026-08-30 22:00:00' AS TIMESTAMP)
+          AND "e1"."occurred_at" > CAST('2026-08-30 22:00:00' AS TIMESTAMP(6))
         )
     )
     AND "c"."customer_id" IN (
@@ -297,11 +308,11 @@ WHERE
         "o2"."customer_id"
       FROM "orders" AS "o2"
       WHERE
-        "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
       GROUP BY
         "o2"."customer_id"
       HAVING
-        MAX("o2"."created_at") < CAST('2026-06-02 10:00:00' AS TIMESTAMP)
+        MAX("o2"."created_at") < CAST('2026-06-02 10:00:00' AS TIMESTAMP(6))
     )
   );
 
@@ -312,7 +323,7 @@ FROM "customers" AS "c"
 WHERE
   (
     "c"."created_at" IS NULL
-    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   )
   AND "c"."customer_id" IN (
     SELECT
@@ -320,8 +331,8 @@ WHERE
     FROM "orders" AS "o1"
     WHERE
       (
-        "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
-        AND "o1"."created_at" > CAST('2025-08-31 10:00:00' AS TIMESTAMP)
+        "o1"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
+        AND "o1"."created_at" > CAST('2025-08-31 10:00:00' AS TIMESTAMP(6))
       )
       AND (
         EXTRACT(MONTH FROM "o1"."created_at") = 12
@@ -342,7 +353,7 @@ FROM "customers" AS "c"
 WHERE
   (
     "c"."created_at" IS NULL
-    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   )
   AND (
     "c"."customer_id" IN (
@@ -383,7 +394,7 @@ FROM "customers" AS "c"
 WHERE
   (
     "c"."created_at" IS NULL
-    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   )
   AND (
     "c"."customer_id" IN (
@@ -391,7 +402,7 @@ WHERE
         "lm1"."customer_id"
       FROM "list_members" AS "lm1"
       WHERE
-        "lm1"."added_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        "lm1"."added_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
         AND "lm1"."list_id" IN (
           SELECT
             "l2"."list_id"
@@ -408,7 +419,7 @@ WHERE
           "lm3"."customer_id"
         FROM "list_members" AS "lm3"
         WHERE
-          "lm3"."added_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+          "lm3"."added_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
           AND "lm3"."list_id" IN (
             SELECT
               "l4"."list_id"
@@ -429,7 +440,7 @@ FROM "customers" AS "c"
 WHERE
   (
     "c"."created_at" IS NULL
-    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   )
   AND (
     "c"."customer_id" IN (
@@ -442,7 +453,7 @@ WHERE
         WHERE
           (
             "c"."created_at" IS NULL
-            OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+            OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
           )
           AND "c"."country" = 'France'
       ) AS "s1"
@@ -452,7 +463,7 @@ WHERE
         "o2"."customer_id"
       FROM "orders" AS "o2"
       WHERE
-        "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+        "o2"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
         AND "o2"."order_id" IN (
           SELECT
             "i3"."order_id"
@@ -492,9 +503,9 @@ LEFT JOIN (
     ) AS "value"
   FROM "events" AS "m1_e2"
   WHERE
-    "m1_e2"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    "m1_e2"."occurred_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
     AND (
-      "m1_e2"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP)
+      "m1_e2"."occurred_at" > CAST('2026-02-28 10:00:00' AS TIMESTAMP(6))
       AND "m1_e2"."type" IN ('open', 'click', 'conversion')
     )
   GROUP BY
@@ -504,7 +515,7 @@ LEFT JOIN (
 WHERE
   (
     "c"."created_at" IS NULL
-    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   )
   AND "c"."country" = 'France'
 ORDER BY
@@ -522,7 +533,7 @@ LEFT JOIN (
     MAX("m1_o3"."created_at") AS "value"
   FROM "orders" AS "m1_o3"
   WHERE
-    "m1_o3"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    "m1_o3"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   GROUP BY
     "m1_o3"."customer_id"
 ) AS "m1"
@@ -533,7 +544,7 @@ LEFT JOIN (
     COALESCE(CAST(SUM("m2_o4"."total") AS DOUBLE), 0) AS "value"
   FROM "orders" AS "m2_o4"
   WHERE
-    "m2_o4"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    "m2_o4"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   GROUP BY
     "m2_o4"."customer_id"
 ) AS "m2"
@@ -541,7 +552,7 @@ LEFT JOIN (
 WHERE
   (
     "c"."created_at" IS NULL
-    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
+    OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP(6))
   )
 ORDER BY
   CASE WHEN "m1"."value" IS NULL THEN 1 ELSE 0 END ASC,

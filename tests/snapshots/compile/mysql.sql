@@ -7,7 +7,7 @@ FROM `customers` AS `c`
 WHERE
   (
     `c`.`created_at` IS NULL
-    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   )
   AND (
     `c`.`country` = 'France' AND `c`.`quality` = 'vip'
@@ -20,7 +20,7 @@ FROM `customers` AS `c`
 WHERE
   (
     `c`.`created_at` IS NULL
-    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   )
   AND (
     NOT (
@@ -36,11 +36,11 @@ FROM `customers` AS `c`
 WHERE
   (
     `c`.`created_at` IS NULL
-    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   )
   AND (
-    LOWER(`c`.`first_name`) LIKE LOWER('%50\\%\\_o''ff\\\\%') ESCAPE '\\'
-    OR LOWER(`c`.`last_name`) LIKE LOWER('''; DROP TABLE customers; --%') ESCAPE '\\'
+    LOWER(`c`.`first_name`) LIKE '%50\\%\\_o''ff\\\\%' ESCAPE '\\'
+    OR LOWER(`c`.`last_name`) LIKE '''; drop table customers; --%' ESCAPE '\\'
   );
 
 -- rule: city ends with "Zoë"
@@ -50,9 +50,24 @@ FROM `customers` AS `c`
 WHERE
   (
     `c`.`created_at` IS NULL
-    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   )
-  AND LOWER(`c`.`city`) LIKE LOWER('%Zoë') ESCAPE '\\';
+  AND CASE
+    WHEN LENGTH(`c`.`city`) = CHAR_LENGTH(`c`.`city`)
+    THEN LOWER(`c`.`city`)
+    ELSE LOWER(REPLACE(`c`.`city`, 'Ë', 'ë'))
+  END LIKE '%zoë' ESCAPE '\\';
+
+-- rule: email ends with "@Gmail.com"
+SELECT
+  `c`.`customer_id`
+FROM `customers` AS `c`
+WHERE
+  (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
+  )
+  AND `c`.`email` LIKE '%@gmail.com' ESCAPE '\\';
 
 -- rule: opens(6mo) >= 3
 SELECT
@@ -61,16 +76,16 @@ FROM `customers` AS `c`
 WHERE
   (
     `c`.`created_at` IS NULL
-    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   )
   AND `c`.`customer_id` IN (
     SELECT
       `e1`.`customer_id`
     FROM `events` AS `e1`
     WHERE
-      `e1`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+      `e1`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
       AND (
-        `e1`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME)
+        `e1`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME(6))
         AND `e1`.`type` = 'open'
       )
     GROUP BY
@@ -86,7 +101,7 @@ FROM `customers` AS `c`
 WHERE
   (
     `c`.`created_at` IS NULL
-    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   )
   AND (
     NOT EXISTS(
@@ -97,7 +112,7 @@ WHERE
           `o1`.`customer_id`
         FROM `orders` AS `o1`
         WHERE
-          `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+          `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
       ) AS `x2`
       WHERE
         `x2`.`customer_id` = `c`.`customer_id`
@@ -110,9 +125,9 @@ WHERE
           `e3`.`customer_id`
         FROM `events` AS `e3`
         WHERE
-          `e3`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+          `e3`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
           AND (
-            `e3`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME)
+            `e3`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME(6))
             AND `e3`.`type` = 'open'
           )
         GROUP BY
@@ -137,9 +152,9 @@ LEFT JOIN (
     COUNT(*) AS `value`
   FROM `events` AS `m1_e3`
   WHERE
-    `m1_e3`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    `m1_e3`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
     AND (
-      `m1_e3`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME)
+      `m1_e3`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME(6))
       AND `m1_e3`.`type` = 'click'
     )
   GROUP BY
@@ -152,9 +167,9 @@ LEFT JOIN (
     COUNT(*) AS `value`
   FROM `events` AS `m2_e4`
   WHERE
-    `m2_e4`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    `m2_e4`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
     AND (
-      `m2_e4`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME)
+      `m2_e4`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME(6))
       AND `m2_e4`.`type` = 'open'
     )
   GROUP BY
@@ -164,7 +179,7 @@ LEFT JOIN (
 WHERE
   (
     `c`.`created_at` IS NULL
-    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   )
   AND COALESCE(`m1`.`value`, 0) > COALESCE(`m2`.`value`, 0);
 
@@ -178,9 +193,9 @@ LEFT JOIN (
     COUNT(*) AS `value`
   FROM `events` AS `m1_e5`
   WHERE
-    `m1_e5`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    `m1_e5`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
     AND (
-      `m1_e5`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME)
+      `m1_e5`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME(6))
       AND `m1_e5`.`type` = 'click'
     )
   GROUP BY
@@ -193,9 +208,9 @@ LEFT JOIN (
     COUNT(*) AS `value`
   FROM `events` AS `m2_e6`
   WHERE
-    `m2_e6`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    `m2_e6`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
     AND (
-      `m2_e6`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME)
+      `m2_e6`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME(6))
       AND `m2_e6`.`type` = 'open'
     )
   GROUP BY
@@ -208,7 +223,7 @@ LEFT JOIN (
     COALESCE(CAST(SUM(`m3_o7`.`total`) AS DOUBLE), 0) AS `value`
   FROM `orders` AS `m3_o7`
   WHERE
-    `m3_o7`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    `m3_o7`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   GROUP BY
     `m3_o7`.`customer_id`
 ) AS `m3`
@@ -219,7 +234,7 @@ LEFT JOIN (
     COUNT(*) AS `value`
   FROM `refunds` AS `m4_r8`
   WHERE
-    `m4_r8`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    `m4_r8`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   GROUP BY
     `m4_r8`.`customer_id`
 ) AS `m4`
@@ -227,7 +242,7 @@ LEFT JOIN (
 WHERE
   (
     `c`.`created_at` IS NULL
-    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   )
   AND (
     CAST(COALESCE(`m1`.`value`, 0) AS DOUBLE) / (
@@ -243,12 +258,12 @@ FROM `customers` AS `c`
 WHERE
   (
     `c`.`created_at` IS NULL
-    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   )
   AND (
     (
-      `c`.`created_at` >= CAST('2026-02-28 00:00:00' AS DATETIME)
-      AND `c`.`created_at` < CAST('2026-03-01 00:00:00' AS DATETIME)
+      `c`.`created_at` >= CAST('2026-02-28 00:00:00' AS DATETIME(6))
+      AND `c`.`created_at` < CAST('2026-03-01 00:00:00' AS DATETIME(6))
     )
     OR (
       `c`.`customer_id` IN (
@@ -256,19 +271,19 @@ WHERE
           `o1`.`customer_id`
         FROM `orders` AS `o1`
         WHERE
-          `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
-          AND `o1`.`created_at` >= CAST('2025-12-01 00:00:00' AS DATETIME)
+          `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
+          AND `o1`.`created_at` >= CAST('2025-12-01 00:00:00' AS DATETIME(6))
       )
       AND `c`.`customer_id` IN (
         SELECT
           `o2`.`customer_id`
         FROM `orders` AS `o2`
         WHERE
-          `o2`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+          `o2`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
         GROUP BY
           `o2`.`customer_id`
         HAVING
-          MAX(`o2`.`created_at`) < CAST('2026-01-01 00:00:00' AS DATETIME)
+          MAX(`o2`.`created_at`) < CAST('2026-01-01 00:00:00' AS DATETIME(6))
       )
     )
   );
@@ -280,7 +295,7 @@ FROM `customers` AS `c`
 WHERE
   (
     `c`.`created_at` IS NULL
-    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   )
   AND (
     `c`.`customer_id` IN (
@@ -288,10 +303,10 @@ WHERE
         `e1`.`customer_id`
       FROM `events` AS `e1`
       WHERE
-        `e1`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+        `e1`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
         AND (
           `e1`.`type` = 'open'
-          AND `e1`.`occurred_at` > CAST('2026-08-30 22:00:00' AS DATETIME)
+          AND `e1`.`occurred_at` > CAST('2026-08-30 22:00:00' AS DATETIME(6))
         )
     )
     AND `c`.`customer_id` IN (
@@ -299,11 +314,11 @@ WHERE
         `o2`.`customer_id`
       FROM `orders` AS `o2`
       WHERE
-        `o2`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+        `o2`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
       GROUP BY
         `o2`.`customer_id`
       HAVING
-        MAX(`o2`.`created_at`) < CAST('2026-06-02 10:00:00' AS DATETIME)
+        MAX(`o2`.`created_at`) < CAST('2026-06-02 10:00:00' AS DATETIME(6))
     )
   );
 
@@ -314,7 +329,7 @@ FROM `customers` AS `c`
 WHERE
   (
     `c`.`created_at` IS NULL
-    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   )
   AND `c`.`customer_id` IN (
     SELECT
@@ -322,8 +337,8 @@ WHERE
     FROM `orders` AS `o1`
     WHERE
       (
-        `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
-        AND `o1`.`created_at` > CAST('2025-08-31 10:00:00' AS DATETIME)
+        `o1`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
+        AND `o1`.`created_at` > CAST('2025-08-31 10:00:00' AS DATETIME(6))
       )
       AND (
         EXTRACT(MONTH FROM `o1`.`created_at`) = 12
@@ -344,7 +359,7 @@ FROM `customers` AS `c`
 WHERE
   (
     `c`.`created_at` IS NULL
-    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   )
   AND (
     `c`.`customer_id` IN (
@@ -356,7 +371,7 @@ WHERE
           WHEN LENGTH(`t1`.`tag`) = CHAR_LENGTH(`t1`.`tag`)
           THEN LOWER(`t1`.`tag`)
           ELSE LOWER(REPLACE(`t1`.`tag`, 'İ', 'i̇'))
-        END = LOWER('vip')
+        END = 'vip'
     )
     AND (
       NOT EXISTS(
@@ -367,7 +382,7 @@ WHERE
             `t2`.`customer_id`
           FROM `customer_tags` AS `t2`
           WHERE
-            LOWER(`t2`.`tag`) = LOWER('newsletter')
+            LOWER(`t2`.`tag`) = 'newsletter'
         ) AS `x3`
         WHERE
           `x3`.`customer_id` = `c`.`customer_id`
@@ -389,7 +404,7 @@ FROM `customers` AS `c`
 WHERE
   (
     `c`.`created_at` IS NULL
-    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   )
   AND (
     `c`.`customer_id` IN (
@@ -397,7 +412,7 @@ WHERE
         `lm1`.`customer_id`
       FROM `list_members` AS `lm1`
       WHERE
-        `lm1`.`added_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+        `lm1`.`added_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
         AND `lm1`.`list_id` IN (
           SELECT
             `l2`.`list_id`
@@ -414,7 +429,7 @@ WHERE
           `lm3`.`customer_id`
         FROM `list_members` AS `lm3`
         WHERE
-          `lm3`.`added_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+          `lm3`.`added_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
           AND `lm3`.`list_id` IN (
             SELECT
               `l4`.`list_id`
@@ -435,7 +450,7 @@ FROM `customers` AS `c`
 WHERE
   (
     `c`.`created_at` IS NULL
-    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   )
   AND (
     `c`.`customer_id` IN (
@@ -448,7 +463,7 @@ WHERE
         WHERE
           (
             `c`.`created_at` IS NULL
-            OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+            OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
           )
           AND `c`.`country` = 'France'
       ) AS `s1`
@@ -458,7 +473,7 @@ WHERE
         `o2`.`customer_id`
       FROM `orders` AS `o2`
       WHERE
-        `o2`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+        `o2`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
         AND `o2`.`order_id` IN (
           SELECT
             `i3`.`order_id`
@@ -498,9 +513,9 @@ LEFT JOIN (
     ) AS `value`
   FROM `events` AS `m1_e2`
   WHERE
-    `m1_e2`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    `m1_e2`.`occurred_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
     AND (
-      `m1_e2`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME)
+      `m1_e2`.`occurred_at` > CAST('2026-02-28 10:00:00' AS DATETIME(6))
       AND `m1_e2`.`type` IN ('open', 'click', 'conversion')
     )
   GROUP BY
@@ -510,7 +525,7 @@ LEFT JOIN (
 WHERE
   (
     `c`.`created_at` IS NULL
-    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   )
   AND `c`.`country` = 'France'
 ORDER BY
@@ -528,7 +543,7 @@ LEFT JOIN (
     MAX(`m1_o3`.`created_at`) AS `value`
   FROM `orders` AS `m1_o3`
   WHERE
-    `m1_o3`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    `m1_o3`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   GROUP BY
     `m1_o3`.`customer_id`
 ) AS `m1`
@@ -539,7 +554,7 @@ LEFT JOIN (
     COALESCE(CAST(SUM(`m2_o4`.`total`) AS DOUBLE), 0) AS `value`
   FROM `orders` AS `m2_o4`
   WHERE
-    `m2_o4`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    `m2_o4`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   GROUP BY
     `m2_o4`.`customer_id`
 ) AS `m2`
@@ -547,7 +562,7 @@ LEFT JOIN (
 WHERE
   (
     `c`.`created_at` IS NULL
-    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME(6))
   )
 ORDER BY
   CASE WHEN `m1`.`value` IS NULL THEN 1 ELSE 0 END ASC,

@@ -54,6 +54,17 @@ WHERE
   )
   AND LOWER("c"."city") LIKE LOWER('%Zoë') ESCAPE '\';
 
+-- rule: email ends with "@Gmail.com"
+SELECT
+  "c"."customer_id"
+FROM "customers" "c"
+WHERE
+  (
+    "c"."created_at" IS NULL
+    OR "c"."created_at" <= TO_TIMESTAMP('2026-08-31 10:00:00.000000', 'YYYY-MM-DD HH24:MI:SS.FF6')
+  )
+  AND "c"."email" LIKE '%@gmail.com' ESCAPE '\';
+
 -- rule: opens(6mo) >= 3
 SELECT
   "c"."customer_id"

@@ -12,6 +12,9 @@
 -- rule: city ends with "Zoë"
 -- RD301: `prql` is not a SQL dialect: sqlglot only reads it
 
+-- rule: email ends with "@Gmail.com"
+-- RD301: `prql` is not a SQL dialect: sqlglot only reads it
+
 -- rule: opens(6mo) >= 3
 -- RD301: `prql` is not a SQL dialect: sqlglot only reads it
 

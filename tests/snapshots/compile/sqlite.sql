@@ -36,16 +36,40 @@ WHERE
     "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
   )
   AND (
-    INSTR(CAST(LOWER("c"."first_name") AS BLOB), CAST(LOWER('50%_o''ff\') AS BLOB)) > 0
+    INSTR(CAST(LOWER("c"."first_name") AS BLOB), CAST('50%_o''ff\' AS BLOB)) > 0
     OR SUBSTRING(
       CAST(LOWER("c"."last_name") AS BLOB),
       1,
-      LENGTH(CAST(LOWER('''; DROP TABLE customers; --') AS BLOB))
-    ) = CAST(LOWER('''; DROP TABLE customers; --') AS BLOB)
+      LENGTH(CAST('''; drop table customers; --' AS BLOB))
+    ) = CAST('''; drop table customers; --' AS BLOB)
   );
 
 -- rule: city ends with "Zoë"
--- RD301: SQLite cannot compare `ë` without regard to case: its lower() folds only ASCII letters
+SELECT
+  "c"."customer_id"
+FROM "customers" AS "c"
+WHERE
+  (
+    "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
+  )
+  AND SUBSTRING(
+    CAST(CASE
+      WHEN LENGTH(CAST("c"."city" AS BLOB)) = LENGTH("c"."city")
+      THEN LOWER("c"."city")
+      ELSE LOWER(REPLACE("c"."city", 'Ë', 'ë'))
+    END AS BLOB),
+    -LENGTH(CAST('zoë' AS BLOB))
+  ) = CAST('zoë' AS BLOB);
+
+-- rule: email ends with "@Gmail.com"
+SELECT
+  "c"."customer_id"
+FROM "customers" AS "c"
+WHERE
+  (
+    "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
+  )
+  AND SUBSTRING(CAST("c"."email" AS BLOB), -LENGTH(CAST('@gmail.com' AS BLOB))) = CAST('@gmail.com' AS BLOB);
 
 -- rule: opens(6mo) >= 3
 SELECT
@@ -323,8 +347,8 @@ WHERE
         CASE
           WHEN LENGTH(CAST("t1"."tag" AS BLOB)) = LENGTH("t1"."tag")
           THEN LOWER("t1"."tag")
-          ELSE LOWER(REPLACE(REPLACE("t1"."tag", 'K', 'k'), 'İ', 'i̇'))
-        END = LOWER('vip')
+          ELSE LOWER(REPLACE("t1"."tag", 'İ', 'i̇'))
+        END = 'vip'
     )
     AND (
       NOT EXISTS(
@@ -332,8 +356,7 @@ WHERE
           1
         FROM "customer_tags" AS "t2"
         WHERE
-          "t2"."customer_id" = "c"."customer_id"
-          AND LOWER("t2"."tag") = LOWER('newsletter')
+          "t2"."customer_id" = "c"."customer_id" AND LOWER("t2"."tag") = 'newsletter'
       )
       AND "c"."customer_id" IN (
         SELECT

@@ -39,8 +39,8 @@ WHERE
     OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
   )
   AND (
-    LOWER(`c`.`first_name`) LIKE LOWER('%50\\%\\_o''ff\\\\%') ESCAPE '\\'
-    OR LOWER(`c`.`last_name`) LIKE LOWER('''; DROP TABLE customers; --%') ESCAPE '\\'
+    LOWER(`c`.`first_name`) LIKE '%50\\%\\_o''ff\\\\%' ESCAPE '\\'
+    OR LOWER(`c`.`last_name`) LIKE '''; drop table customers; --%' ESCAPE '\\'
   );
 
 -- rule: city ends with "Zoë"
@@ -52,7 +52,22 @@ WHERE
     `c`.`created_at` IS NULL
     OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
   )
-  AND LOWER(`c`.`city`) LIKE LOWER('%Zoë') ESCAPE '\\';
+  AND CASE
+    WHEN LENGTH(`c`.`city`) = CHAR_LENGTH(`c`.`city`)
+    THEN LOWER(`c`.`city`)
+    ELSE LOWER(REPLACE(`c`.`city`, 'Ë', 'ë'))
+  END LIKE '%zoë' ESCAPE '\\';
+
+-- rule: email ends with "@Gmail.com"
+SELECT
+  `c`.`customer_id`
+FROM `customers` AS `c`
+WHERE
+  (
+    `c`.`created_at` IS NULL
+    OR `c`.`created_at` <= CAST('2026-08-31 10:00:00' AS DATETIME)
+  )
+  AND `c`.`email` LIKE '%@gmail.com' ESCAPE '\\';
 
 -- rule: opens(6mo) >= 3
 SELECT
@@ -354,7 +369,7 @@ WHERE
           WHEN LENGTH(`t1`.`tag`) = CHAR_LENGTH(`t1`.`tag`)
           THEN LOWER(`t1`.`tag`)
           ELSE LOWER(REPLACE(`t1`.`tag`, 'İ', 'i̇'))
-        END = LOWER('vip')
+        END = 'vip'
     )
     AND (
       NOT EXISTS(
@@ -365,7 +380,7 @@ WHERE
             `t2`.`customer_id`
           FROM `customer_tags` AS `t2`
           WHERE
-            LOWER(`t2`.`tag`) = LOWER('newsletter')
+            LOWER(`t2`.`tag`) = 'newsletter'
         ) AS `x3`
         WHERE
           `x3`.`customer_id` = `c`.`customer_id`
