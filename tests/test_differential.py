@@ -584,3 +584,16 @@ def test_renamed_schema(renamed_engines: dict[str, Any], text: str, as_of: dt.da
     read from stored columns, custom number, boolean and enum fields."""
     rule = check(text, RENAMED)
     compare(renamed_engines, rule, as_of, parameterized, text, oracle(rule, RENAMED_DATA, {}))
+
+
+@pytest.mark.parametrize("text", [
+    "order_count >= 1 order by (total_spent / 5) limit 7",
+    "order by (total_spent / order_count) desc limit 10",
+    'order_count >= 1 order by (spent(product: "Red Shoes") / 2.25) desc, (refund_count / order_count) asc',
+])
+@pytest.mark.parametrize("as_of", [testdata.ANCHORS[0], None])
+def test_parameterized_rankings_by_a_division(engines: dict[str, Any], text: str, as_of: dt.datetime | None) -> None:
+    """A ranking by a division compiles with parameters (its missing-last test reads the key built afresh,
+    not copied with its placeholders) and ranks as plain mode does (issue 16 item 5)."""
+    rule = checked(text)
+    compare(engines, rule, as_of, True, text, oracle(rule))

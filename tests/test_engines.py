@@ -214,6 +214,21 @@ TRAPS = [
 ]
 
 
+# Rankings by a division, parameterized: the test that puts missing keys last reads the key again, built
+# afresh so that no placeholder repeats (issue 16 item 5; refused on every dialect before).
+PARAMETERIZED_DIVISION_TRAPS = [
+    "order_count >= 1 order by (total_spent / 5) limit 7",
+    "order by (total_spent / order_count) desc limit 10",
+    'order_count >= 1 order by (spent(product: "Red Shoes") / 2.25) desc, (refund_count / order_count) asc',
+]
+
+
+@pytest.mark.parametrize("text", PARAMETERIZED_DIVISION_TRAPS)
+def test_parameterized_rankings_by_a_division(server: Server, text: str) -> None:
+    for as_of in (testdata.ANCHORS[0], None):
+        members(server.engine, text, as_of, True, server.data, generated=False)
+
+
 @pytest.mark.parametrize("text", TRAPS)
 def test_engine_traps(server: Server, text: str) -> None:
     engine, data = server.engine, server.data

@@ -290,8 +290,11 @@ class QueryBuilder:
             self.lookups = self.ranked_per_contact(key, len(self.pushed))
             value = self.value(key.expr)
             if value.nullable:
-                # Missing values last in either direction, spelled the same way on every engine.
-                missing = exp.Case(ifs=[exp.If(this=exp.Is(this=value.expr.copy(), expression=exp.null()),
+                # Missing values last in either direction, spelled the same way on every engine. The test
+                # reads the key a second time: parameterized, it is built again, as a copy would repeat its
+                # placeholders (`order by (total_spent / 5)`), which parameterized SQL cannot have.
+                tested = self.value(key.expr).expr if self.binder.parameterized else value.expr.copy()
+                missing = exp.Case(ifs=[exp.If(this=exp.Is(this=tested, expression=exp.null()),
                                                true=exp.Literal.number(1))], default=exp.Literal.number(0))
                 ordering.append(self.target.ordered(missing, descending=False))
             ordering.append(self.target.ordered(value.expr, descending=key.descending))
