@@ -457,3 +457,38 @@ def test_breakdown_takes_the_options_of_rare_breakdown(repl: Repl) -> None:
         in text
     assert "[--top N]. Argument --bins: invalid int value: 'x'." in text
     assert "Unknown field `qualty`; did you mean `quality`?" in text and "Give a field." in text
+
+
+def test_a_failed_load_keeps_the_session(repl: Repl, tmp_path: Path) -> None:
+    drive(repl, ":load" + ENTER, f":load {tmp_path / 'nosuch.rare'}" + ENTER, "quality = 'vip'" + ENTER)
+    text = output(repl)
+    assert "Usage: :load FILE" in text
+    assert repl.last_rule == "quality = 'vip'"
+
+
+def test_load_brings_the_segments_a_file_uses_from_its_folder(repl: Repl, tmp_path: Path) -> None:
+    (tmp_path / "base.rare").write_text('segment french:\n    country = "France"\n', encoding="utf-8")
+    uses = tmp_path / "uses.rare"
+    uses.write_text('segment french_vips:\n    in_segment("french") and quality = \'vip\'\n', encoding="utf-8")
+    drive(repl, f":load {uses}" + ENTER, 'in_segment("french_vips")' + ENTER)
+    text = output(repl)
+    assert "Loaded 1 file (and 1 file they use): 2 segments in all." in text
+    assert repl.last_rule == 'in_segment("french_vips")'
+
+
+def test_an_unknown_segment_is_reported_and_the_session_goes_on(repl: Repl, tmp_path: Path) -> None:
+    uses = tmp_path / "uses.rare"
+    uses.write_text('segment broken:\n    in_segment("nowhere")\n', encoding="utf-8")
+    drive(repl, f":load {uses}" + ENTER, "quality = 'vip'" + ENTER)
+    assert "RD106" in output(repl)
+    assert repl.last_rule == "quality = 'vip'"
+
+
+def test_no_failing_command_ends_the_session(repl: Repl) -> None:
+    from rare_dsl.repl.commands import COMMANDS
+
+    for name in COMMANDS:
+        if name != ":quit":
+            assert repl.handle(f"{name} 'unclosed nosuch") is True
+            assert repl.handle(f"{name} nosuch extra words") is True
+    assert repl.handle(":quit") is False

@@ -1,7 +1,8 @@
 """The REPL's `:commands`: one registry, which also writes `:help` and feeds completion of command names.
 
-Each command is a function `(repl, argument text) -> None` registered with `@command`; a command that
-returns False ends the session. A command whose backend is missing says so in one line.
+Each command is a function `(repl, argument text) -> None` registered with `@command`. Only `:quit` ends
+the session, by raising `EndSession`: a command that fails says why and the session goes on, whatever it
+returns. A command whose backend is missing says so in one line.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ class Command:
     name: str  # with its colon: ":sql"
     usage: str  # the arguments, e.g. "[dialect]"
     summary: str
-    run: Callable[[Repl, str], bool | None]
+    run: Callable[[Repl, str], None]
+
+
+class EndSession(Exception):
+    """Raised by `:quit`: the one way a command ends the session."""
 
 
 COMMANDS: dict[str, Command] = {}
@@ -50,10 +55,12 @@ def run_command(repl: Repl, line: str) -> bool:
         repl.say(f"Unknown command `{name}`.{hint} `:help` lists the commands.", style="red")
         return True
     try:
-        return found.run(repl, argument.strip()) is not False
+        found.run(repl, argument.strip())
+    except EndSession:
+        return False
     except ValueError as error:  # shlex: an unclosed quote in the arguments
         repl.say(f"{found.name}: {error}. Usage: {found.name} {found.usage}".rstrip(), style="red")
-        return True
+    return True
 
 
 def help_text() -> str:
@@ -292,25 +299,52 @@ def _segments(repl: Repl, argument: str) -> None:
 
 
 @command(":load", "FILE", "load a rule file's segments, for `in_segment`")
-def _load(repl: Repl, argument: str) -> bool:
+def _load(repl: Repl, argument: str) -> None:
     from rare_dsl.cli.common import read_rule_files
 
     paths = shlex.split(argument)
     if not paths:
         repl.say("Usage: :load FILE", style="red")
-        return False
+        return
     files, problems = read_rule_files(paths)
     if problems:
         repl.print_diagnostics(problems)
     if any(d.is_error for d in problems):
-        return False
+        return
     try:
         count = repl.load_segments(files)
+        used: list[tuple[str, str]] = []
     except RuleError as error:
-        repl.print_diagnostics(error.diagnostics)
-        return False
-    repl.say(f"Loaded {len(files)} file{'s' * (len(files) != 1)}: {count} segments in all.")
-    return True
+        # Segments that use segments of other files: load those from the configured rule paths and the
+        # files' own folders, once, and report the other errors as they are.
+        used = _files_used(repl, files) if any(d.code == "RD106" for d in error.diagnostics) else []
+        try:
+            count = repl.load_segments([*used, *files]) if used else None
+        except RuleError:
+            count = None
+        if count is None:
+            repl.print_diagnostics(error.diagnostics)
+            return
+    also = f" (and {len(used)} file{'s' * (len(used) != 1)} they use)" if used else ""
+    repl.say(f"Loaded {len(files)} file{'s' * (len(files) != 1)}{also}: {count} segments in all.")
+
+
+def _files_used(repl: Repl, files: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The other rule files of the configured paths and of the loaded files' folders."""
+    from rare_dsl.cli.common import read_rule_files
+
+    folders = {str(Path(name).parent) for _, name in files}
+    places = [*(str(p) for p in repl.settings.rule_paths), *sorted(folders)]
+    found, _ = read_rule_files(places)
+    asked = {str(Path(name).resolve()) for _, name in files}
+    seen: set[str] = set()
+    others = []
+    for text, name in found:
+        key = str(Path(name).resolve())
+        if key not in asked and key not in seen:
+            seen.add(key)
+            others.append((text, name))
+    return others
 
 
 @command(":save", "NAME FILE", "append the last rule to a rule file as segment NAME")
@@ -374,5 +408,5 @@ def _db(repl: Repl, argument: str) -> None:
 
 
 @command(":quit", "", "leave (Ctrl-D too)")
-def _quit(repl: Repl, argument: str) -> bool:
-    return False
+def _quit(repl: Repl, argument: str) -> None:
+    raise EndSession

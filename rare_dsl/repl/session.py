@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -52,6 +53,7 @@ class Settings:
     dialect: str = "duckdb"
     as_of: dt.datetime | None = None  # None: now, the engine's clock
     db_target: str = "rare.duckdb"  # as the user named it, for the toolbar
+    rule_paths: tuple[Path, ...] = ()  # the project's `paths`: where `:load` finds the segments a file uses
 
 
 @dataclass
