@@ -272,13 +272,17 @@ def test_broken_schema_as_json(tmp_path: Path, capsys: pytest.CaptureFixture[str
     ["bogus"],
     ["fields", "--category"],
 ])
-def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str], tmp_path: Path,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # outside the repository, whose rare.toml gives `rare check` its paths
     code, _out, err = run(capsys, *argv)
     assert code == 2
     assert "Traceback" not in err
 
 
-def test_usage_error_messages(capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_error_messages(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no project settings around
     assert run(capsys, "check")[2] == ("rare check: give a rule with -e RULE, or rule files and folders, or set "
                                        "`paths` in the project settings (rare.toml or [tool.rare])\n")
     assert run(capsys, "check", "-e", "x", "y.rare")[2] == "rare check: give either -e RULE or paths, not both\n"

@@ -262,3 +262,23 @@ def test_dialects_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert entries["duckdb"] == {"name": "duckdb", "tier": "verified", "live": True, "parameterized": True,
                                  "live_refusal": ""}
     assert entries["exasol"]["live"] is False and "ADD_MONTHS" in entries["exasol"]["live_refusal"]
+
+
+def test_a_fresh_clone_compiles_segments_by_name(capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The repository's rare.toml points at examples/: a segment's name compiles as `rare count` counts it,
+    positional or with -e, and a rule may use the project's segments."""
+    monkeypatch.chdir(ROOT)
+    code, by_name, _ = run(capsys, "compile", "vip_customers", "--as-of", "2026-08-31")
+    assert code == 0 and "\"c\".\"quality\" = 'vip'" in by_name
+    code, inline, _ = run(capsys, "compile", "-e", "vip_customers", "--as-of", "2026-08-31")
+    assert code == 0 and inline == by_name
+    code, used, _ = run(capsys, "compile", "-e", 'in_segment("vip_customers") and country = "France"')
+    assert code == 0 and "'vip'" in used and "'France'" in used
+    code, out, _ = run(capsys, "compile", "vip_custmers")
+    assert code == 1 and "did you mean the segment `vip_customers`?" in out
+
+
+def test_a_segment_name_without_project_paths_is_an_unknown_field(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "compile", "vip_customers")
+    assert code == 1 and "RD101" in out

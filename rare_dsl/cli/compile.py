@@ -33,7 +33,6 @@ from rare_dsl.cli.common import (
     project_settings,
     read_rule_files,
     rule_paths,
-    undecodable_rule,
     write_atomically,
 )
 from rare_dsl.diagnostics import Diagnostic, RuleError, Source, render, use_color
@@ -87,22 +86,31 @@ def run(args: argparse.Namespace) -> int:
         options = Options(check_dialect(args.dialect), as_of, args.params, args.pretty)
         settings = project_settings()
         schema = load_schema_option(args, settings)
+        if args.rule is None and _segment_name(args.paths):
+            args.rule = args.paths[0]  # `rare compile vip_customers`, as `rare count vip_customers`
         if args.rule is not None:
-            return _compile_rule(args, args.rule, schema, options)
+            return _compile_rule(args, args.rule, schema, settings, options)
         paths = rule_paths(args.paths, settings, "a rule with -e RULE, or rule files and folders")
         return _compile_files(args, paths, schema, options)
     except RuleError as error:
         return _fail(args, error.diagnostics)
 
 
-def _compile_rule(args: argparse.Namespace, rule: str, schema: Any, options: Options) -> int:
+def _segment_name(paths: list[str]) -> bool:
+    """One argument that names no file or folder but could name a segment of the project's rule files."""
+    from rare_dsl.cli.segment_queries import _NAME
+
+    return len(paths) == 1 and _NAME.fullmatch(paths[0]) is not None and not Path(paths[0]).exists()
+
+
+def _compile_rule(args: argparse.Namespace, rule: str, schema: Any, settings: Any, options: Options) -> int:
+    """One rule, or one segment of the project's rule files by name, with the segments it uses."""
+    from rare_dsl.cli.segment_queries import resolve_rule
     from rare_dsl.compiler import compile
 
-    undecodable = undecodable_rule(rule)
-    if undecodable:
-        raise RuleError([undecodable])
-    compiled = compile(rule, dialect=options.dialect, schema=schema, as_of=options.as_of,
-                       parameterized=options.params, pretty=options.pretty)
+    resolved = resolve_rule(rule, schema, settings)
+    compiled = compile(resolved.rule, dialect=options.dialect, as_of=options.as_of, parameterized=options.params,
+                       segments=resolved.segments, pretty=options.pretty)
     if args.format == "json":
         echo(json.dumps(_record(compiled, options), indent=2, ensure_ascii=False))
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from rare_dsl.cli.common import EXIT_OK, UsageError, add_schema_option, load_schema_option
+from rare_dsl.cli.common import EXIT_OK, UsageError, add_schema_option, load_schema_option, project_settings
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -24,6 +24,8 @@ def run(args: argparse.Namespace) -> int:
         as_of = parse_as_of(args.as_of) if args.as_of else None
     except ValueError:
         raise UsageError(f"--as-of: `{args.as_of}` is not a date or timestamp (e.g. 2026-01-31T09:30:00Z)") from None
-    schema = load_schema_option(args)
-    start(schema=schema, schema_path=args.schema, db=args.db, dialect=args.dialect, as_of=as_of)
+    settings = project_settings()
+    schema = load_schema_option(args, settings)
+    start(schema=schema, schema_path=args.schema, db=args.db, dialect=args.dialect, as_of=as_of,
+          rule_paths=settings.paths)
     return EXIT_OK

@@ -11,19 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from rare_dsl.schema import Schema
 
 
 def start(*, schema: Schema, schema_path: str | None = None, db: str | None = None, dialect: str | None = None,
-          as_of: dt.datetime | None = None, **prompt_options: Any) -> None:
+          as_of: dt.datetime | None = None, rule_paths: tuple[Path, ...] = (), **prompt_options: Any) -> None:
     """Run an interactive session until Ctrl-D or `:quit`; a missing store is created with demo data."""
     from rare_dsl.repl.app import build_session, run
     from rare_dsl.repl.database import DatabaseError
     from rare_dsl.repl.session import Repl, Settings
 
-    repl = Repl(Settings(schema, schema_path, (dialect or "duckdb").lower(), as_of, db or "rare.duckdb"))
+    repl = Repl(Settings(schema, schema_path, (dialect or "duckdb").lower(), as_of, db or "rare.duckdb",
+                         rule_paths=rule_paths))
     created = ensure_store(repl, db)
     try:
         repl.open(db)
