@@ -384,3 +384,30 @@ def test_segments_with_a_store_shows_each_segments_count(shop: Path, capsys: pyt
         assert 0 <= entry["count"] <= entry["total"]
     code, out, _ = run(capsys, "segments", examples, "--db", str(shop))
     assert code == 0 and re.search(r"vip_customers  \S+:\d+  [\d,]+ contacts \(\d+\.\d%\)", out)
+
+
+# ------------------------------------------------------------------------------------- values nobody has
+
+
+@pytest.mark.parametrize("command", [["count"], ["explain"], ["sample"], ["breakdown", "--by", "city"]])
+def test_a_value_no_contact_has_warns_as_in_the_repl(shop: Path, capsys: pytest.CaptureFixture[str],
+                                                     command: list[str]) -> None:
+    """RW404 on standard error, exit 0, with the value that exists: a typo and a case slip alike."""
+    for rule, hint in [('country = "Frnace"', "did you mean `France`"), ('country = "france"', "`France`")]:
+        code, out, err = run(capsys, command[0], rule, *command[1:], "--db", str(shop))
+        assert code == 0, err
+        assert f'warning[RW404]: no contact has country "{rule.split(chr(34))[1]}"' in err and hint in err
+        assert "RW404" not in out
+
+
+def test_a_suppressed_or_existing_value_does_not_warn(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for rule in ['country = "France"', 'country = "Frnace" # rare: ignore[RW404]']:
+        code, _, err = run(capsys, "count", rule, "--db", str(shop))
+        assert code == 0 and "RW404" not in err
+
+
+def test_a_named_segment_with_a_value_no_contact_has_warns(shop: Path, project: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "segments" / "typo.rare").write_text('segment typo:\n    country = "Frnace"\n', encoding="utf-8")
+    code, _, err = run(capsys, "count", "typo", "--db", str(shop))
+    assert code == 0 and 'no contact has country "Frnace"' in err and "typo.rare:2" in err

@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -176,10 +176,26 @@ def _ask(args: argparse.Namespace, run: Callable[[argparse.Namespace, Question],
         resolved = resolve_rule(text, schema, settings)
     except RuleError as error:
         return print_diagnostics(args, error)
-    if resolved.rule.warnings:
-        print(render(resolved.rule.warnings, color=use_color(sys.stderr)), end="", file=sys.stderr)
     with open_store(args, write=False, schema=schema) as store:
-        return run(args, Question(SegmentQueries(store), resolved, as_of))
+        queries = SegmentQueries(store)
+        warnings = _warnings(text, resolved, schema, queries)
+        if warnings:
+            print(render(warnings, color=use_color(sys.stderr)), end="", file=sys.stderr)
+        return run(args, Question(queries, resolved, as_of))
+
+
+def _warnings(text: str, resolved: Resolved, schema: Schema, queries: Any) -> Sequence[Any]:
+    """The rule's warnings with those only the data can give (RW404, a value no contact has), as the REPL
+    shows them. A rule typed here is checked again with the store's values, so its `# rare: ignore[...]`
+    comments apply; a named segment was checked with its file, and gets the store's warnings added."""
+    from rare_dsl.check import check
+    from rare_dsl.lint import STORE_LINTS, lint
+
+    values = queries.known_values()
+    if resolved.name is None:
+        return check(text, schema, segments=list(resolved.segments), values=values).warnings
+    found = [d for d in lint(resolved.rule, values) if d.code in STORE_LINTS]
+    return sorted([*resolved.rule.warnings, *found], key=lambda d: (d.span.start, d.code) if d.span else (-1, d.code))
 
 
 def _rule_text(args: argparse.Namespace) -> str:

@@ -307,6 +307,10 @@ class SegmentQueries:
         counts.update({str(row[0]): int(row[1]) for row in self._run(query, cursor)})
         return counts
 
+    def known_values(self) -> StoreValues:
+        """The store's values as the data-aware lint asks for them (RW404), each answer read when asked."""
+        return StoreValues(self)
+
     def lists(self, *, cursor: Any | None = None) -> list[tuple[str, int]]:
         """Each list's name and number of members, by name."""
         store = self.store
@@ -396,3 +400,18 @@ def _looked_at(rule: typed.CheckedRule) -> tuple[list[Field], bool, list[tuple[s
 def _first_line(error: BaseException) -> str:
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
+
+
+@dataclass(frozen=True)
+class StoreValues:
+    """`rare_dsl.lint.KnownValues` read from the store at once: the commands that count a rule once (`rare
+    count`, `explain`, `sample`, `breakdown`) warn about a value no contact has as the REPL does, where a
+    background cache answers instead."""
+
+    queries: SegmentQueries
+
+    def contacts_with(self, field: Any, values: Sequence[str]) -> Mapping[str, int] | None:
+        return self.queries.value_counts(field.name, values)
+
+    def common_values(self, field: Any, limit: int) -> Sequence[tuple[str, int]]:
+        return self.queries.values(field.name, top=limit)
