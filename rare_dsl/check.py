@@ -581,6 +581,10 @@ class _Checker:
         if isinstance(node, ast.Duration):
             if node.amount <= 0:
                 return self.error("RD205", "a duration must be longer than zero", node.span, "zero length")
+            if node.amount > ast.MAX_DURATION[node.unit]:
+                limits = ", ".join(f"{amount:_}{unit}" for unit, amount in reversed(ast.MAX_DURATION.items()))
+                return self.error("RD205", "a duration is at most 100 years", node.span, "too long",
+                                  f"the longest durations are {limits}")
             return typed.Duration(node.span, node.amount, node.unit)
         if isinstance(node, ast.Ago):
             return self.error("RD205", f"{what} takes a length of time, not a moment", node.span, "drop `ago`",

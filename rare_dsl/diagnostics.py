@@ -49,6 +49,7 @@ CODES: dict[str, str] = {
     "RD207": "invalid list",
     "RD208": "invalid ordering or limit",
     "RD209": "missing value written as null",
+    "RD210": "value out of range",
     # RD3xx: the target dialect
     "RD301": "construct not supported by the target dialect",
     "RD302": "unknown target dialect",

@@ -31,7 +31,10 @@ def evaluate(rule: typed.CheckedRule, tables: Mapping[str, Sequence[Row]], as_of
 
     Anchored (the default), only the contacts that exist at `as_of` can match (SPEC 8.4); `live` evaluates
     live SQL, run at the engine's clock reading `as_of`, which reads every contact of the store."""
-    return _Evaluator(rule.schema, tables, _naive(as_of), segments or {}, live).members(rule, ())
+    evaluator = _Evaluator(rule.schema, tables, _naive(as_of), segments or {}, live)
+    for name in evaluator.referenced(rule):
+        evaluator.segment(name, ())  # dependencies first: each is computed once, never by recursion per link
+    return evaluator.members(rule, ())
 
 
 def existing(schema: Any, tables: Mapping[str, Sequence[Row]], as_of: dt.datetime) -> list[Any]:
@@ -255,6 +258,29 @@ class _Evaluator:
             return sum(1 for e in rows if e["type"] == stored[str(m.event)])
         wanted = stored["open" if m.measure == "last_open_date" else "click"]
         return max((e["occurred_at"] for e in rows if e["type"] == wanted), default=None)
+
+    def referenced(self, rule: typed.CheckedRule) -> list[str]:
+        """The segments `rule` refers to, directly or not, each after those it refers to (iterative)."""
+        order: list[str] = []
+        state: dict[str, int] = {}  # 1 on the current path, 2 done
+        path: list[tuple[str | None, list[str]]] = [(None, [str(r.target) for r in rule.segment_references()])]
+        while path:
+            name, pending = path[-1]
+            if not pending:
+                path.pop()
+                if name is not None:
+                    state[name] = 2
+                    order.append(name)
+                continue
+            target = pending.pop(0)
+            if state.get(target) == 1:
+                raise ValueError(f"segment cycle through {target}")
+            if target not in state:
+                if target not in self.segments:
+                    raise KeyError(f"unknown segment {target}")
+                state[target] = 1
+                path.append((target, [str(r.target) for r in self.segments[target].segment_references()]))
+        return order
 
     def segment(self, name: str, stack: tuple[str, ...]) -> set[Any]:
         if name in stack:

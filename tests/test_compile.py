@@ -801,13 +801,13 @@ def test_division_by_zero_is_missing(engine: str) -> None:
 
 @pytest.mark.parametrize("engine", ["duckdb", "sqlite"])
 def test_counts_against_huge_bounds_run(engine: str) -> None:
-    """SQLite looks `opens(6mo) >= k` up as `OFFSET k-1`, which no engine takes past 64 bits: such bounds
-    keep the comparison of the count, and every contact has fewer opens than that."""
+    """SQLite looks `opens(6mo) >= k` up as `OFFSET k-1`: the largest bound the language takes (15 digits,
+    RD210 beyond) still runs, and every contact has fewer opens than that."""
     connection: Any = duckdb.connect() if engine == "duckdb" else sqlite3.connect(":memory:")
     tables = testdata.generate(seed=5, contacts=30)
     (testdata.load_duckdb if engine == "duckdb" else testdata.load_sqlite)(connection, tables)
     everyone = existing(default_schema(), tables, AS_OF)
-    for bound in ("9223372036854775807", "99999999999999999999999"):
+    for bound in ("999999999999999", "100000000000000"):
         for rule, expected in [(f"email is set and opens(6mo) >= {bound}", []),
                                (f"email is set and opens(6mo) < {bound}", None)]:
             compiled = compile(rule, dialect=engine, as_of=AS_OF)
@@ -820,11 +820,22 @@ def test_counts_against_huge_bounds_run(engine: str) -> None:
 
 # -------------------------------------------------------------------------------------------- references
 
-def test_in_segment_is_inlined() -> None:
+def test_in_segment_used_once_is_inlined() -> None:
+    segments = {"french": check('country = "France"')}
+    text = compile(check('in_segment("french") and city = "Paris"'), as_of=AS_OF, segments=segments).sql
+    assert '"c"."customer_id" IN (SELECT "s1"."customer_id" FROM (SELECT "c"."customer_id" FROM "customers"' in text
+    assert "WITH" not in text
+    text = compile(check('not in_segment("french")'), as_of=AS_OF, segments=segments).sql
+    assert 'NOT EXISTS(SELECT 1 FROM (SELECT "s1"."customer_id" FROM (SELECT "c"."customer_id"' in text
+
+
+def test_in_segment_used_twice_is_compiled_once() -> None:
     segments = {"french": check('country = "France"')}
     text = compile(check('in_segment("french") and not in_segment("french")'), as_of=AS_OF, segments=segments).sql
-    assert '"c"."customer_id" IN (SELECT "s1"."customer_id" FROM (SELECT "c"."customer_id" FROM "customers"' in text
-    assert 'NOT EXISTS(SELECT 1 FROM (SELECT "s2"."customer_id" FROM (SELECT "c"."customer_id"' in text
+    assert text.startswith('WITH "segment_french" AS (SELECT "c"."customer_id" FROM "customers" AS "c" WHERE')
+    assert text.count("'France'") == 1
+    assert '"c"."customer_id" IN (SELECT "s1"."customer_id" FROM "segment_french" AS "s1")' in text
+    assert 'NOT EXISTS(SELECT 1 FROM (SELECT "s2"."customer_id" FROM "segment_french" AS "s2")' in text
 
 
 def test_unknown_segment_is_an_error() -> None:

@@ -36,6 +36,7 @@ SEGMENT_TEXT = {
     "openers": "opens(6mo) >= 1",
     "top_spenders": "order by total_spent desc limit 10",
     "nested": 'in_segment("french") or not in_segment("top_spenders")',
+    "chain": 'in_segment("nested") and not in_segment("openers") or in_segment("top_spenders")',
 }
 SEGMENTS = {name: check(text, segments=SEGMENT_TEXT) for name, text in SEGMENT_TEXT.items()}
 

@@ -211,6 +211,9 @@ TRAPS = [
     'status = "subscribed" and purchased(within: 1y) order by spent(1y) desc, first_name asc limit 10',
     # Contacts created after the as-of instant (SPEC 8.4); an order without items, products by exact case.
     *NOT_YET_CREATED_TRAPS, *PURCHASE_TRAPS,
+    # Segments compiled once as common table expressions: used twice, chained, ranked, negated.
+    'in_segment("french") and not in_segment("french")', 'in_segment("chain") or in_segment("top_spenders")',
+    'not in_segment("chain") and in_segment("nested")',
 ]
 
 

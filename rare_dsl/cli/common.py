@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rare_dsl.compiler.calendar import as_of_problem
 from rare_dsl.diagnostics import Diagnostic, Severity, Source, Span, not_utf8_text
 
 if TYPE_CHECKING:
@@ -201,4 +202,9 @@ def as_of_option(text: str) -> dt.datetime | None:
         value = dt.datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" else text)
     except ValueError:
         raise UsageError(f"--as-of: `{text}` is not an instant; give {AS_OF_FORMS}") from None
-    return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    instant = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC) \
+        if 1 < value.year < 9999 else value.replace(tzinfo=None)
+    problem = as_of_problem(instant.replace(tzinfo=None))
+    if problem is not None:
+        raise UsageError(f"--as-of: {problem}")
+    return instant

@@ -19,10 +19,10 @@ from sqlglot import exp
 from sqlglot.dialects.dialect import Dialects
 
 from rare_dsl.check import check
-from rare_dsl.compiler.calendar import naive_utc
+from rare_dsl.compiler.calendar import as_of_problem, naive_utc
 from rare_dsl.compiler.dialects import NOT_SQL, Target, UnsupportedDialect, generator, target, verified_dialects
 from rare_dsl.compiler.query import Binder, Clock, QueryBuilder
-from rare_dsl.diagnostics import suggest
+from rare_dsl.diagnostics import Diagnostic, RuleError, suggest
 from rare_dsl.schema import Schema, default_schema
 from rare_dsl.typed import CheckedRule, CheckedSegment
 
@@ -106,8 +106,9 @@ def compile(
 
     `as_of` anchors the rule at a fixed instant (an aware datetime, or a naive one in UTC); None compiles
     live SQL that reads the engine's clock. `segments` are the rules `in_segment` may refer to, inlined as
-    subqueries. Raises `RuleError` for an invalid rule and `UnsupportedDialect` for an unknown dialect or a
-    construct the dialect cannot express.
+    subqueries or, when used twice or referring to others, compiled once as common table expressions.
+    Raises `RuleError` for an invalid rule and `UnsupportedDialect` for an unknown dialect or a construct
+    the dialect cannot express.
     """
     name = check_dialect(dialect)
     checked = check(rule, schema, segments=list(segments) if segments is not None else None) \
@@ -119,6 +120,8 @@ def compile(
         engine.check_parameterized()
     binder = Binder(engine, parameterized)
     anchor = naive_utc(as_of) if as_of is not None else None
+    if anchor is not None and (problem := as_of_problem(anchor)) is not None:
+        raise RuleError([Diagnostic("RD210", problem, None, None)])
     clock = Clock(anchor, engine, binder.timestamp)
     tree = engine.finish(QueryBuilder(checked.schema, engine, binder, clock, resolved).rule(checked))
     if not parameterized:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 
+from rare_dsl.syntax import ast
+
 # Exact lengths; months and years are calendar arithmetic (see `minus`).
 _EXACT = {"h": dt.timedelta(hours=1), "d": dt.timedelta(days=1), "w": dt.timedelta(weeks=1)}
 
@@ -18,6 +20,15 @@ def naive_utc(instant: dt.datetime) -> dt.datetime:
     if instant.tzinfo is not None:
         instant = instant.astimezone(dt.UTC).replace(tzinfo=None)
     return instant
+
+
+def as_of_problem(instant: dt.datetime) -> str | None:
+    """Why an as-of instant (naive UTC) is outside the documented range (`ast.FIRST_AS_OF` ..
+    `ast.LAST_AS_OF`), or None: every window back from it must stay within what the engines hold."""
+    if ast.FIRST_AS_OF <= instant <= ast.LAST_AS_OF:
+        return None
+    return (f"the as-of instant {instant.date().isoformat()} is out of range: it is between "
+            f"{ast.FIRST_AS_OF:%Y-%m-%d} and {ast.LAST_AS_OF:%Y-%m-%d}")
 
 
 def months_of(amount: int, unit: str) -> int | None:

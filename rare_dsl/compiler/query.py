@@ -206,17 +206,65 @@ class Binder:
         return self.target.timestamp(value)
 
 
+class SegmentSets:
+    """The segments a query refers to, and which of them it compiles once as a common table expression.
+
+    A segment that refers to no other and is referred to once is inlined where it is used, as a subquery
+    (the common one-level case, which planners handle best); every other is compiled once, dependencies
+    first, as `WITH "segment_<name>" AS (...)`, so a chain of segments prints each of them once and the
+    SQL grows with the number of segments, not with their depth. Found by an iterative walk; a cycle is
+    RD107 at the reference that closes it."""
+
+    def __init__(self, segments: Mapping[str, typed.CheckedRule], rule: typed.CheckedRule):
+        uses: dict[str, int] = {}
+        refers: dict[str, bool] = {}
+        order: list[str] = []
+        state: dict[str, int] = {}  # 1 on the current path, 2 done
+        path: list[tuple[str | None, list[typed.Measure]]] = [(None, rule.segment_references())]
+        sources = [rule.source]
+        while path:
+            name, pending = path[-1]
+            if not pending:
+                path.pop()
+                sources.pop()
+                if name is not None:
+                    state[name] = 2
+                    order.append(name)
+                continue
+            ref = pending.pop(0)
+            target = str(ref.target)
+            if target not in segments:
+                continue  # RD106 where the reference is compiled
+            uses[target] = uses.get(target, 0) + 1
+            if state.get(target) == 1:
+                names = [n for n, _ in path if n is not None]
+                cycle = " → ".join([*names[names.index(target):], target])
+                raise RuleError([Diagnostic("RD107", f"segments refer to each other in a cycle: {cycle}",
+                                            ref.span, sources[-1], label="uses a segment that uses this rule")])
+            if target not in state:
+                state[target] = 1
+                references = segments[target].segment_references()
+                refers[target] = bool(references)
+                path.append((target, references))
+                sources.append(segments[target].source)
+        self.names = {name: f"segment_{name}" for name in order if refers[name] or uses[name] > 1}
+        self.order = [name for name in order if name in self.names]
+        self.compiled: list[tuple[str, exp.Select]] = []
+
+
 class QueryBuilder:
     """Builds the SELECT of one rule; `in_segment` references compile nested builders."""
 
     def __init__(self, schema: Schema, target: Target, binder: Binder, clock: Clock,
-                 segments: Mapping[str, typed.CheckedRule], stack: tuple[str, ...] = ()):
+                 segments: Mapping[str, typed.CheckedRule], shared: SegmentSets | None = None):
         self.schema = schema
         self.target = target
         self.binder = binder
         self.clock = clock
         self.segments = segments
-        self.stack = stack
+        # The referenced segments compiled once for the whole query (`SegmentSets`); None while compiling
+        # the top-level rule, until `rule` has planned them.
+        self.shared = shared
         self.joins: dict[tuple[object, ...], tuple[str, typed.Measure]] = {}
         self.aliases = 0
         # While compiling a HAVING clause: the measure being aggregated, and its aggregate.
@@ -263,14 +311,27 @@ class QueryBuilder:
     # ------------------------------------------------------------------------------------------ rule
 
     def rule(self, rule: typed.CheckedRule) -> exp.Select:
+        top = self.shared is None
+        if top:
+            self.shared = SegmentSets(self.segments, rule)
+            for name in self.shared.order:
+                # Dependencies first, each compiled by its own builder that only looks the sets it uses
+                # up: no recursion per link, however long a chain of segments.
+                sub = QueryBuilder(self.segments[name].schema, self.target, self.binder, self.clock,
+                                   self.segments, self.shared)
+                self.shared.compiled.append((self.shared.names[name], sub.rule(self.segments[name])))
         self.source = rule.source
         try:
-            return self.select(rule)
+            query = self.select(rule)
         except UnsupportedDialect as error:
             # The innermost rule (a referenced segment's, perhaps) is the one the span points into.
             if error.span is not None and error.source is None:
                 raise error.located(rule.source) from None
             raise
+        if top and self.shared.compiled:
+            query.set("with_", exp.With(expressions=[exp.CTE(this=members, alias=exp.TableAlias(this=ident(name)))
+                                                     for name, members in self.shared.compiled]))
+        return query
 
     def select(self, rule: typed.CheckedRule) -> exp.Select:
         query = _select(self.customer(), source=self.src("customers", "c"))
@@ -822,10 +883,6 @@ class QueryBuilder:
 
     def in_segment(self, measure: typed.Measure, negated: bool) -> Sql:
         name = str(measure.target)
-        if name in self.stack:
-            cycle = " → ".join([*self.stack[self.stack.index(name):], name])
-            raise RuleError([Diagnostic("RD107", f"segments refer to each other in a cycle: {cycle}", measure.span,
-                                        self.source, label="uses a segment that uses this rule")])
         rule = self.segments.get(name)
         if rule is None:
             close = suggest(name, self.segments)
@@ -833,10 +890,14 @@ class QueryBuilder:
                 "RD106", f"unknown segment `{name}`", measure.span, self.source, label="no such segment",
                 hints=(f"did you mean `{close}`?" if close else "pass the checked segments with `segments=`",),
             )])
-        inner = QueryBuilder(rule.schema, self.target, self.binder, self.clock, self.segments,
-                             (*self.stack, name)).rule(rule)
+        assert self.shared is not None  # planned by the top-level `rule`
         alias = self.alias("s")
-        members = exp.Subquery(this=inner, alias=exp.TableAlias(this=ident(alias)))
+        if name in self.shared.names:
+            members: exp.Expression = table(self.shared.names[name], alias)
+        else:
+            inner = QueryBuilder(rule.schema, self.target, self.binder, self.clock, self.segments,
+                                 self.shared).rule(rule)
+            members = exp.Subquery(this=inner, alias=exp.TableAlias(this=ident(alias)))
         selected = rule.schema.tables["customers"].column("customer_id")  # the segment query's one column
         return self.exists(Facts(members, column(alias, selected), [], None), None, negated, restrict=False)
 

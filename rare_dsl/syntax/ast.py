@@ -224,6 +224,26 @@ class ParsedRule:
 
 DURATION_UNITS = {"h": "hours", "d": "days", "w": "weeks", "mo": "months", "y": "years"}
 
+# Limits every engine holds (docs/language.md, "Limits"), checked before any SQL is built. Numbers: at most
+# 15 digits before the decimal point and 15 after (a BIGINT, a DECIMAL(30, 15) on every engine). Durations:
+# at most 100 years in any unit. Instants: date and timestamp literals in 1900-01-01 .. 2299-12-31 (what
+# ClickHouse's DateTime64 holds), the as-of instant in 2000-01-01 .. 2199-12-31, so that a window of 100
+# years back from it stays in range.
+MAX_INTEGER_DIGITS = 15
+MAX_FRACTION_DIGITS = 15
+MAX_DURATION = {"h": 876_576, "d": 36_524, "w": 5_217, "mo": 1_200, "y": 100}
+FIRST_INSTANT = dt.datetime(1900, 1, 1)
+LAST_INSTANT = dt.datetime(2299, 12, 31, 23, 59, 59, 999_999)
+FIRST_AS_OF = dt.datetime(2000, 1, 1)
+LAST_AS_OF = dt.datetime(2199, 12, 31, 23, 59, 59, 999_999)
+
+
+def number_in_range(digits: str) -> bool:
+    """Whether a number literal's digits (no sign, no `_`) are within the limits above; checked on the text,
+    before Python converts it (an `int` of more than 4,300 digits is itself an error)."""
+    whole, _, fraction = digits.partition(".")
+    return len(whole.lstrip("0")) <= MAX_INTEGER_DIGITS and len(fraction.rstrip("0")) <= MAX_FRACTION_DIGITS
+
 
 # ------------------------------------------------------------------------------------------------ walking
 

@@ -746,6 +746,11 @@ class _Builder(Transformer_NonRecursive):
         token = children[0]
         raw = token.value
         digits = raw.replace("_", "")
+        if not ast.number_in_range(digits):
+            self._report("RD210", "number out of range", self._tok(token), "too many digits",
+                         f"numbers have at most {ast.MAX_INTEGER_DIGITS} digits before the decimal point and "
+                         f"{ast.MAX_FRACTION_DIGITS} after")
+            digits = "0"
         value: int | Decimal = Decimal(digits) if "." in digits else int(digits)
         return ast.Number(self._tok(token), value, raw)
 
@@ -766,7 +771,14 @@ class _Builder(Transformer_NonRecursive):
             self._report("RD008", f"`{token.value}` is not a date of the calendar", self._tok(token),
                          "no such day", "dates are written YYYY-MM-DD, e.g. 2026-01-31")
             value = dt.date(1970, 1, 1)
+        if not ast.FIRST_INSTANT.date() <= value <= ast.LAST_INSTANT.date():
+            self._out_of_time(token)
+            value = dt.date(1970, 1, 1)
         return ast.Date(self._tok(token), value)
+
+    def _out_of_time(self, token: Token) -> None:
+        self._report("RD210", f"`{token.value}` is out of range", self._tok(token), "outside the years engines hold",
+                     f"dates and timestamps are between {ast.FIRST_INSTANT.date()} and {ast.LAST_INSTANT.date()}")
 
     def timestamp(self, meta: Any, children: list[Any]) -> ast.Timestamp:
         token = children[0]
@@ -774,6 +786,10 @@ class _Builder(Transformer_NonRecursive):
         if value is None:
             self._report("RD008", f"`{token.value}` is not a valid timestamp", self._tok(token),
                          "no such time", "timestamps are written like 2026-01-31T09:30:00Z (UTC)")
+            value = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+        naive = value.astimezone(dt.UTC).replace(tzinfo=None) if value.year not in (1, 9999) else None
+        if naive is None or not ast.FIRST_INSTANT <= naive <= ast.LAST_INSTANT:
+            self._out_of_time(token)
             value = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
         return ast.Timestamp(self._tok(token), value)
 
@@ -792,6 +808,8 @@ class _Builder(Transformer_NonRecursive):
             self._report("RD009", f"`{token.value}` is not a whole number of {units}",
                          span, "a duration is a whole number", "use a smaller unit, e.g. `36h` for 1.5 days")
             amount = int(Decimal(amount_text.replace("_", "")))
+        elif len(amount_text.replace("_", "").lstrip("0")) > ast.MAX_INTEGER_DIGITS:
+            amount = 10 ** ast.MAX_INTEGER_DIGITS  # longer than any limit: `check` reports it (RD205)
         else:
             amount = int(amount_text.replace("_", ""))
         if unit not in ast.DURATION_UNITS:
