@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rare_dsl.compiler.calendar import as_of_problem
 from rare_dsl.diagnostics import Diagnostic, Severity, Source, Span, not_utf8_text
 
 if TYPE_CHECKING:
@@ -204,6 +203,9 @@ def as_of_option(text: str) -> dt.datetime | None:
         raise UsageError(f"--as-of: `{text}` is not an instant; give {AS_OF_FORMS}") from None
     instant = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(dt.UTC) \
         if 1 < value.year < 9999 else value.replace(tzinfo=None)
+    # Imported here: `rare --help` and the checker must not load the compiler package.
+    from rare_dsl.compiler.calendar import as_of_problem
+
     problem = as_of_problem(instant.replace(tzinfo=None))
     if problem is not None:
         raise UsageError(f"--as-of: {problem}")
