@@ -6,17 +6,20 @@ missing operand is false, negation is the complement, counts and sums over no ro
 ranking (missing values last, ties by customer id). Tables are keyed by the schema's physical table
 names and rows by physical column names; timestamps are naive UTC datetimes.
 
-Numbers follow what SQL engines do with them: counts are integers, money and quotients are binary
-floating point (IEEE doubles), so an exact decimal literal is read as the nearest double.
+Numbers are exact (SPEC 3.3): counts are integers, money and decimal literals are fractions, and so are
+sums, products and quotients of them; nothing is ever a binary approximation. A money amount stored as a
+double (SQLite's REAL) stands for the decimal of two places nearest to it, as the compiler reads it.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from rare_dsl import typed
@@ -63,10 +66,20 @@ def _back(instant: dt.datetime, duration: typed.Duration) -> dt.datetime:
 
 
 def _number(value: Any) -> Any:
-    """Money and decimal literals as doubles, like the engines; integers stay exact."""
+    """Money and decimal literals as exact fractions; integers stay integers."""
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() and "." not in str(value) else float(value)
+        return Fraction(value)
+    if isinstance(value, float):
+        return Fraction(Decimal(repr(value)))
     return value
+
+
+def _money(value: Any) -> Fraction:
+    """An order total: a decimal exactly, a double (SQLite's REAL) as its nearest amount of whole cents."""
+    if isinstance(value, float):
+        cents = value * 100  # as the engine multiplies it; SQLite's ROUND takes halves away from zero
+        return Fraction(int(math.copysign(math.floor(abs(cents) + 0.5), cents)), 100)
+    return Fraction(value)
 
 
 class _Evaluator:
@@ -182,7 +195,7 @@ class _Evaluator:
                 if a is None or b is None:
                     return None
                 if op == "/":
-                    return None if b == 0 else float(a) / float(b)
+                    return None if b == 0 else Fraction(a) / Fraction(b)
                 return {"+": a + b, "-": a - b, "*": a * b}[op]
         return self.holds(node, contact, stack)
 
@@ -205,15 +218,15 @@ class _Evaluator:
                 orders = [o for o in orders if o["created_at"].month == m.month]
             if m.product is not None or m.vendor is not None:
                 orders = [o for o in orders if any(self.item_matches(i, m) for i in self.items_by_order[o["order_id"]])]
-            totals = [float(o["total"]) for o in orders if o["total"] is not None]
+            totals = [_money(o["total"]) for o in orders if o["total"] is not None]
             dates = [o["created_at"] for o in orders]
             match m.measure:
                 case "order_count" | "orders":
                     return len(orders)
                 case "spent" | "total_spent":
-                    return sum(totals) if totals else 0
+                    return sum(totals, Fraction(0)) if totals else 0
                 case "average_order_value":
-                    return sum(totals) / len(totals) if totals else None
+                    return sum(totals, Fraction(0)) / len(totals) if totals else None
                 case "first_order_date":
                     return min(dates, default=None)
                 case "last_order_date":

@@ -1,7 +1,7 @@
 """A small deterministic store in the reference schema, full of the cases that break SQL compilers.
 
 `generate(seed, now=...)` returns rows for every reference table (`dict[table, list[dict]]`, timestamps as
-naive UTC datetimes, money in quarter units so every engine's arithmetic on it is exact). It has missing
+naive UTC datetimes, money mostly in quarter units, with a block of amounts a double cannot hold). It has missing
 values everywhere they are allowed, contacts with no orders or events, facts exactly on the window
 boundaries of the `ANCHORS` (month ends, a leap day) and one second either side, facts after each anchor,
 hostile text (quotes, backslashes, `%`, `_`, NUL, newlines, unicode, SQL), ties for rankings, contacts
@@ -134,6 +134,7 @@ def generate(seed: int = 7, *, contacts: int = 120, now: dt.datetime | None = No
         "campaigns": campaigns, "events": events, "lists": lists, "list_members": members,
     }
     _add_not_yet_created(tables)
+    _add_exact_money(tables)
     return tables
 
 
@@ -183,6 +184,30 @@ def _add_not_yet_created(tables: dict[str, list[dict[str, Any]]]) -> None:
     order(ORDER_WITHOUT_ITEMS * 100, ORDER_WITHOUT_ITEMS, 19.75)
     contact(LOWER_CASE_PRODUCT, None, country="Spain")
     order(LOWER_CASE_PRODUCT * 100, LOWER_CASE_PRODUCT, 10.0, ("p1", "red shoes"))
+
+
+# ------------------------------------------------------------------------------------- exact money
+# Amounts a double cannot hold (everything else here is in quarter units), for exact sums, averages and
+# quotients (SPEC 3.3, issue 16): 0.10 three times (an average of 0.1, which 0.30 / 3 in doubles misses),
+# 0.10 + 0.20 (0.3, which a sum of doubles misses), 0.20 + 0.00 + 100.00 (average 33.4, and
+# `average_order_value * order_count = total_spent`), one order of 0.10 (an average tied with the first:
+# the lower customer id ranks first), and 0.01 + 0.00 + 0.00 (an average of 1/300, no decimal at all).
+# Ids 8411-8415, dated long before every anchor.
+EXACT_MONEY: dict[int, tuple[float, ...]] = {
+    8411: (0.10, 0.10, 0.10), 8412: (0.10, 0.20), 8413: (0.20, 0.00, 100.00), 8414: (0.10,), 8415: (0.01, 0.00, 0.00),
+}
+
+
+def _add_exact_money(tables: dict[str, list[dict[str, Any]]]) -> None:
+    dated = dt.datetime(2023, 1, 1)
+    for cid, totals in EXACT_MONEY.items():
+        tables["customers"].append({
+            "customer_id": cid, "email": f"exact{cid}@example.com", "first_name": "Exact", "last_name": None,
+            "country": "Spain", "country_code": "ES", "region": None, "city": "Lyon", "quality": "new",
+            "status": "subscribed", "created_at": dated, "source": "store"})
+        for k, total in enumerate(totals):
+            tables["orders"].append({"order_id": cid * 100 + k, "customer_id": cid, "created_at": dated,
+                                     "total": total})
 
 
 # ------------------------------------------------------------------ sub-second facts and cased text

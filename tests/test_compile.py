@@ -81,8 +81,9 @@ SHAPES = [
                                            "\"o1\".\"created_at\" < CAST('2026-01-01 00:00:00' AS TIMESTAMP)"],
      ["GROUP BY", "MIN("]),
     ("opens(6mo) > 2 * 3", ["HAVING COUNT(*) > 2 * 3"], ["JOIN"]),
+    # Exact: the quotient cross-multiplied, no double.
     ("clicks(6mo) / opens(6mo) >= 0.2", ["LEFT JOIN (SELECT", 'NULLIF(COALESCE("m2"."value", 0), 0)',
-                                         'CAST(COALESCE("m1"."value", 0) AS DOUBLE)'], ["EXISTS"]),
+                                         'COALESCE("m1"."value", 0) * 5 >='], ["EXISTS", "DOUBLE"]),
     ('country = "France" order by engagement(6mo) desc limit 1000',
      ['ORDER BY COALESCE("m1"."value", 0) DESC, "c"."customer_id" ASC LIMIT 1000'], []),
     ("order by last_order_date desc",
@@ -126,9 +127,11 @@ def test_per_engine_shapes() -> None:
     ('country = "France" and last_open_date within 30d', ['AND EXISTS(SELECT 1 FROM "events" AS "e1"',
                                                           "\"e1\".\"occurred_at\" > '2026-08-01 10:00:00'"]),
     ('country = "France" and spent(1y) > 100',
-     ['AND (SELECT COALESCE(CAST(SUM("o1"."total") AS REAL), 0) FROM "orders" AS "o1" WHERE '
-      '"o1"."customer_id" = "c"."customer_id"']),
-    ('country = "France" order by spent(1y) desc limit 5', ['ORDER BY (SELECT COALESCE(CAST(SUM("o1"."total")']),
+     # Money in whole cents, summed exactly (SQLite's REAL), then made a double.
+     ['AND (SELECT COALESCE(CAST(SUM(ROUND("o1"."total" * 100)) AS REAL) / 100, 0) FROM "orders" AS "o1" '
+      'WHERE "o1"."customer_id" = "c"."customer_id"']),
+    ('country = "France" order by spent(1y) desc limit 5',
+     ['ORDER BY (SELECT COALESCE(CAST(SUM(ROUND("o1"."total" * 100))']),
     ('country = "France" and tags contains "vip"', ['AND EXISTS(SELECT 1 FROM "customer_tags" AS "t1" WHERE '
                                                     '"t1"."customer_id" = "c"."customer_id"']),
 ])
@@ -155,7 +158,8 @@ def test_sqlite_drives_an_and_of_measures_from_the_smallest_facts() -> None:
     rule = "average_order_value > 80 and refunds(1y) >= 2"
     for dialect in ("sqlite", "postgres"):
         text = sql(rule, dialect)
-        assert text.index('IN (SELECT "r1"."customer_id" FROM "refunds"') < text.index('(SELECT CAST(SUM("o2"."total")')
+        # The average is exact: its sum and its count, each looked up (`QueryBuilder.exact`).
+        assert text.index('IN (SELECT "r1"."customer_id" FROM "refunds"') < text.index('(SELECT SUM(')
         assert 'WHERE "o2"."customer_id" = "c"."customer_id"' in text and text.count("GROUP BY") == 1
     assert sql(rule, "duckdb").count("GROUP BY") == 2
     # After a set of facts PostgreSQL still anti-joins a grouped set; SQLite searches the facts.

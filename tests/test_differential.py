@@ -79,7 +79,9 @@ PIECES = ("a", "A", "%", "_", "\\", "'", '"', "o'", "paris", "PAR", "é", "É", 
           "Zo", "ë", "東", "😀", " ", "--", "e",
           # letters outside ASCII whose case SQLite and MariaDB have spelled out (testdata.CASED_TEXT)
           "ã", "Ã", "ß", "ẞ", "ss", "İ", "i\u0307", "θ", "ΑΘ", "Д", "мос", "\u01c6", "\u01c5", "ǉ")
-NUMBERS = ("0", "1", "2", "3", "5", "10", "0.5", "2.25", "49.75", "100", "250.25")
+# Quarter units, and decimals a double cannot hold (0.1, 0.3, 33.4, 0.01), which the exact-money contacts of
+# the data (`testdata.EXACT_MONEY`) reach in sums, averages and quotients.
+NUMBERS = ("0", "1", "2", "3", "5", "10", "0.5", "2.25", "49.75", "100", "250.25", "0.1", "0.3", "33.4", "0.01")
 DURATIONS = tuple(f"{amount}{unit}" for amount, unit in testdata.DURATIONS)
 DATES = ("2026-02-28", "2024-02-29", "2026-08-31", "2025-12-31", "2023-02-28", "2026-03-01", "2026-01-01")
 TIMESTAMPS = (*tuple(t.strftime("%Y-%m-%dT%H:%M:%SZ") for t in testdata.ANCHORS), "2026-02-28T10:00:00Z")
@@ -407,6 +409,40 @@ PURCHASE_TRAPS = [
     'purchased(product: "P1")', 'orders(product: "p1") >= 1', 'not purchased(product: "RED SHOES")',
     'spent(product: "red shoes") > 0', 'purchased(product: "Red Shoes", vendor: "Acme")',
 ]
+
+
+# Exact money and division (SPEC 3.3, issue 16 item 1): the hand-made amounts of `testdata.EXACT_MONEY`.
+EXACT_TRAPS = [
+    "average_order_value = 0.1", "total_spent = 0.3", "average_order_value * order_count = total_spent",
+    "average_order_value = 33.4", "average_order_value >= 0.1", "average_order_value < 0.1",
+    "average_order_value * 3 = 0.01", "average_order_value * 300 = 1",
+    "total_spent / order_count = average_order_value",
+    "total_spent / 3 = 0.1", "total_spent - 0.1 = 0.2", "average_order_value between 0.1 and 33.4",
+    "average_order_value in [0.1, 33.4]", "not (average_order_value = 0.1)", "total_spent / -3 = -0.1",
+    "total_spent / (order_count - 4) = -0.3", "order_count >= 1 order by average_order_value asc limit 40",
+    "order by average_order_value desc limit 200", "order_count >= 2 order by (total_spent / order_count) limit 30",
+    # The largest and the finest literals the language holds (docs/language.md, Limits).
+    "average_order_value < 999_999_999_999_999.999_999_999_999_999", "total_spent / 3 > 0.000_000_000_000_001",
+    "average_order_value * 100_000_000_000_000 >= 10_000_000_000_000",
+]
+
+
+def test_exact_money_by_the_evaluator() -> None:
+    """The oracle's exact reading of the hand-made amounts, stated: the engines are compared with it."""
+    anchor = testdata.ANCHORS[0]
+    assert evaluate(checked("average_order_value = 0.1"), DATA, anchor)[-2:] == [8411, 8414]
+    assert 8412 in evaluate(checked("total_spent = 0.3"), DATA, anchor)
+    assert {8413, 8415} <= set(evaluate(checked("average_order_value * order_count = total_spent"), DATA, anchor))
+    ranked = evaluate(checked("order_count >= 1 order by average_order_value asc limit 40"), DATA, anchor)
+    assert ranked.index(8415) < ranked.index(8411) < ranked.index(8414)
+
+
+@pytest.mark.parametrize("text", EXACT_TRAPS)
+@pytest.mark.parametrize("as_of", [testdata.ANCHORS[0], None])
+@pytest.mark.parametrize("parameterized", [False, True])
+def test_exact_money(engines: dict[str, Any], text: str, as_of: dt.datetime | None, parameterized: bool) -> None:
+    rule = checked(text)
+    compare(engines, rule, as_of, parameterized, text, oracle(rule))
 
 
 def test_the_data_has_contacts_created_after_each_anchor() -> None:

@@ -28,6 +28,7 @@ from sqlglot import exp
 from test_differential import (
     CASED_TRAPS,
     DATA,
+    EXACT_TRAPS,
     FOLDING_TRAPS,
     NOT_YET_CREATED_TRAPS,
     NOW,
@@ -211,6 +212,8 @@ TRAPS = [
     'status = "subscribed" and purchased(within: 1y) order by spent(1y) desc, first_name asc limit 10',
     # Contacts created after the as-of instant (SPEC 8.4); an order without items, products by exact case.
     *NOT_YET_CREATED_TRAPS, *PURCHASE_TRAPS,
+    # Exact money, averages and quotients: amounts a double cannot hold (testdata.EXACT_MONEY).
+    *EXACT_TRAPS,
     # Segments compiled once as common table expressions: used twice, chained, ranked, negated.
     'in_segment("french") and not in_segment("french")', 'in_segment("chain") or in_segment("top_spenders")',
     'not in_segment("chain") and in_segment("nested")',

@@ -76,6 +76,14 @@ class UnsupportedDialect(RuleError):
         return UnsupportedDialect(d.message, d.span, code=d.code, hints=d.hints, source=source, label=d.label)
 
 
+def _driver_number(value: Decimal) -> int | float:
+    """A decimal for a driver that binds no Decimal: a whole number as an integer while a 64-bit integer
+    holds it, else the nearest double, as the same literal inline would be read."""
+    if value == value.to_integral_value() and -2**63 <= value < 2**63:
+        return int(value)
+    return float(value)
+
+
 def _cast(value: exp.Expression, to: exp.DataType.Type | exp.DataType) -> exp.Expression:
     """`CAST(value AS to)` as `exp.cast` builds it, for a value and a type built for this one cast.
 
@@ -438,6 +446,18 @@ class Target:
         # A copy, as exp.cast made: the query builder shares one column between the aggregates it offers.
         return _cast(value.copy(), exp.DataType.Type.DOUBLE)
 
+    # What a money column is multiplied by to be summed exactly, as `money` spells it: 1 where the engine
+    # sums decimals exactly; 100 on SQLite, whose REAL money is summed in whole cents.
+    MONEY_UNIT: ClassVar[int] = 1
+
+    def money(self, value: exp.Expression) -> exp.Expression:
+        """A money column as the engine sums it exactly (see `MONEY_UNIT`)."""
+        return value
+
+    def money_sum(self, value: exp.Expression) -> exp.Expression:
+        """The sum of a money column, computed exactly and then made a double."""
+        return self.to_double(exp.Sum(this=value))
+
     def average(self, value: exp.Expression) -> exp.Expression:
         """The mean of a money column as a double: the exact sum made a double, then divided by the count.
         Not `AVG`, whose precision over decimals differs by engine: MariaDB's and Spark's `AVG` of a
@@ -452,6 +472,10 @@ class Target:
             return exp.Div(this=self.to_double(left), expression=exp.Paren(this=right))
         # Both operands are function calls, so neither needs parentheses whatever it holds.
         return exp.Div(this=self.to_double(left), expression=exp.Nullif(this=right, expression=exp.Literal.number(0)))
+
+    def nonzero(self, value: exp.Expression) -> exp.Expression:
+        """`value`, or NULL where it is zero: the denominator of an exact quotient (`QueryBuilder.exact`)."""
+        return exp.Nullif(this=value, expression=exp.Literal.number(0))
 
     def lower(self, value: exp.Expression, against: str | None = None) -> exp.Expression:
         """`value` with its case folded as Python's `str.lower` does; `against` is the rule's text it is then
@@ -650,7 +674,7 @@ class ClickHouse(IntervalArithmetic):
 
     def param(self, value: object) -> object:
         if isinstance(value, Decimal):
-            return int(value) if value == value.to_integral_value() else float(value)
+            return _driver_number(value)
         return value
 
     def placeholder(self, position: int, value: object = None) -> exp.Placeholder:
@@ -756,6 +780,13 @@ class MySQL(_SpelledOutCase):
 
     verified = True
     NULLIF_DIVISOR = False
+
+    def nonzero(self, value: exp.Expression) -> exp.Expression:
+        # MariaDB 10.11 reads `NULLIF(COUNT(*), 0)` in a HAVING clause wrongly (`HAVING 4 * NULLIF(COUNT(*),
+        # 0) = 4` keeps no group of one row); `NULLIF(COUNT(*) + 0, 0)`, the same value, it reads right.
+        operand = value if isinstance(value, exp.Func | exp.Column) else exp.Paren(this=value)
+        return exp.Nullif(this=exp.Add(this=operand, expression=exp.Literal.number(0)),
+                          expression=exp.Literal.number(0))
 
     # Fractional seconds of UTC_TIMESTAMP(fsp), which Doris and StarRocks call without an argument.
     PRECISION: ClassVar[int | None] = 6
@@ -942,10 +973,27 @@ class SQLite(_SpelledOutCase):
             result = exp.DPipe(this=result, expression=part, safe=True)
         return exp.Paren(this=result)
 
+    # Money is REAL, and a sum of REALs rounds at each step (0.10 + 0.20 is not 0.3): each amount is
+    # rounded to its whole cents, which a double holds exactly, and those are summed, exactly while the
+    # sum stays under 2^53 cents. The stored double of an amount of two decimals is the one nearest to
+    # it, so its cents are exactly the amount's (docs/schema.md).
+    MONEY_UNIT = 100
+
+    def money(self, value: exp.Expression) -> exp.Expression:
+        return exp.Round(this=exp.Mul(this=value, expression=exp.Literal.number(100)))
+
+    def money_sum(self, value: exp.Expression) -> exp.Expression:
+        # Whole cents divided by 100 in binary: the double nearest the exact sum, as a literal is.
+        return exp.Div(this=self.to_double(exp.Sum(this=self.money(value))), expression=exp.Literal.number(100))
+
+    def average(self, value: exp.Expression) -> exp.Expression:
+        cents = exp.Mul(this=exp.Count(this=value.copy()), expression=exp.Literal.number(100))
+        return self.divide(exp.Sum(this=self.money(value)), cents)
+
     def param(self, value: object) -> object:
         # sqlite3 binds no Decimal; a decimal literal means the nearest double, as it would inline.
         if isinstance(value, Decimal):
-            return int(value) if value == value.to_integral_value() else float(value)
+            return _driver_number(value)
         return value
 
     def timestamp(self, value: dt.datetime) -> exp.Expression:

@@ -33,6 +33,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from fractions import Fraction
 
 from sqlglot import exp
 
@@ -49,6 +50,10 @@ _ZERO_AT_NO_ROWS = frozenset({"order_count", "orders", "spent", "total_spent", "
 _BOOLEAN_MEASURES = frozenset({"purchased", "in_list", "in_segment"})
 _ORDER_MEASURES = frozenset({"order_count", "orders", "spent", "total_spent", "average_order_value",
                              "first_order_date", "last_order_date", "purchased"})
+# Measures of money, read exactly (`QueryBuilder.exact`) as the sum `Facts.exact` holds, not as its double.
+_MONEY_MEASURES = frozenset({"spent", "total_spent", "average_order_value"})
+# The decimal places of money and of a number field, for the ranking key of an exact number (`Sql.scale`).
+_MONEY_DECIMALS = 2
 _COMPARE = {"=": exp.EQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
 _ARITHMETIC = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2}
@@ -126,10 +131,18 @@ def measure_key(m: typed.Measure) -> tuple[object, ...]:
 
 @dataclass
 class Sql:
-    """A compiled value or condition, and whether it can be NULL."""
+    """A compiled value or condition, and whether it can be NULL.
+
+    An exact number (`QueryBuilder.exact`) is the quotient `expr / den` of two values computed without
+    binary rounding (decimals and integers), `den` positive, or NULL where the divisor was zero; `den` is
+    None for a whole value. `scale` and `den_scale` are the decimal places each may have: multiplied by
+    ten to those powers, both are whole numbers, which a double holds exactly (the ranking key)."""
 
     expr: exp.Expression
     nullable: bool
+    den: exp.Expression | None = None
+    scale: int = 0
+    den_scale: int = 0
 
 
 @dataclass
@@ -141,6 +154,9 @@ class Facts:
     filters: list[exp.Expression]
     aggregate: exp.Expression | None  # None for boolean measures (existence)
     table: str | None = None  # the logical fact table (None for a segment's members)
+    # Money read exactly: the numerator and denominator aggregates (`SUM(total)`, and `COUNT(total)` for an
+    # average) that `aggregate` makes a double of; None where the aggregate is exact already (counts).
+    exact: tuple[exp.Expression, exp.Expression | None] | None = None
 
     def select(self, *columns: exp.Expression) -> exp.Select:
         query = _select(*columns, source=self.source)
@@ -267,8 +283,12 @@ class QueryBuilder:
         self.shared = shared
         self.joins: dict[tuple[object, ...], tuple[str, typed.Measure]] = {}
         self.aliases = 0
-        # While compiling a HAVING clause: the measure being aggregated, and its aggregate.
-        self.having: tuple[tuple[object, ...], Sql] | None = None
+        # While compiling a HAVING clause: the measure being aggregated, its aggregate, and its exact form.
+        self.having: tuple[tuple[object, ...], Sql, tuple[exp.Expression, exp.Expression | None] | None] | None \
+            = None
+        # The joined measures whose exact sums (`Facts.exact`) a leaf reads: their groups select them too.
+        self.exact_joins: set[tuple[object, ...]] = set()
+        self.plain_joins: set[tuple[object, ...]] = set()
         # Conditions on the contact's own fields that every enclosing AND also requires, with whether each is
         # wanted negated: copied into the facts subqueries compiled meanwhile (see `restrict`).
         self.pushed: tuple[tuple[typed.Condition, bool], ...] = ()
@@ -349,12 +369,13 @@ class QueryBuilder:
         ordering: list[exp.Ordered] = []
         for key in rule.order_by:
             self.lookups = self.ranked_per_contact(key, len(self.pushed))
-            value = self.value(key.expr)
+            read = self.rank_key if _inexact(key.expr) else self.value
+            value = read(key.expr)
             if value.nullable:
                 # Missing values last in either direction, spelled the same way on every engine. The test
                 # reads the key a second time: parameterized, it is built again, as a copy would repeat its
                 # placeholders (`order by (total_spent / 5)`), which parameterized SQL cannot have.
-                tested = self.value(key.expr).expr if self.binder.parameterized else value.expr.copy()
+                tested = read(key.expr).expr if self.binder.parameterized else value.expr.copy()
                 missing = exp.Case(ifs=[exp.If(this=exp.Is(this=tested, expression=exp.null()),
                                                true=exp.Literal.number(1))], default=exp.Literal.number(0))
                 ordering.append(self.target.ordered(missing, descending=False))
@@ -364,8 +385,14 @@ class QueryBuilder:
         for alias, measure in self.joins.values():
             facts = self.facts(measure, alias_stem=f"{alias}_")
             assert facts.aggregate is not None
-            grouped = facts.select(exp.alias_(facts.customer.copy(), "customer_id", quoted=True),
-                                   exp.alias_(facts.aggregate, "value", quoted=True))
+            selected = [exp.alias_(facts.customer.copy(), "customer_id", quoted=True)]
+            if measure_key(measure) in self.plain_joins or facts.exact is None:
+                selected.append(exp.alias_(facts.aggregate, "value", quoted=True))
+            if measure_key(measure) in self.exact_joins and facts.exact is not None:
+                selected.append(exp.alias_(facts.exact[0], "exact", quoted=True))
+                if facts.exact[1] is not None:
+                    selected.append(exp.alias_(facts.exact[1], "den", quoted=True))
+            grouped = facts.select(*selected)
             grouped = self.restrict(grouped, facts)
             grouped = _group(grouped, facts.customer.copy())
             on = exp.EQ(this=column(alias, "customer_id"), expression=self.customer())
@@ -571,8 +598,9 @@ class QueryBuilder:
             facts = self.facts_passing(op, measure) if within else self.facts(measure)
             assert facts.aggregate is not None
             if read:  # the same table under the first condition's alias
-                for node in (*facts.filters, facts.aggregate):
-                    _rename(node, facts.customer.table, read[0][3].customer.table)
+                for node in (*facts.filters, facts.aggregate, *(facts.exact or ())):
+                    if node is not None:
+                        _rename(node, facts.customer.table, read[0][3].customer.table)
             read.append((op, flipped, measure, facts, within))
         where, rests = _any_of([facts.filters for *_, facts, _ in read], loose=not is_and and _close_windows(leaves))
         tests: list[exp.Expression] = []
@@ -580,12 +608,16 @@ class QueryBuilder:
             when = balanced(exp.And, [f.copy() for f in rest]) if rest else None
             aggregate = exp.Count(this=exp.Star()) if within else facts.aggregate
             assert aggregate is not None
+            exact = None if within else facts.exact
             if when is not None:
                 aggregate = _only_when(aggregate, when)
+                if exact is not None:
+                    exact = (_only_when(exact[0], when.copy()),
+                             None if exact[1] is None else _only_when(exact[1], when.copy()))
             if within:
                 tests.append(exp.GTE(this=aggregate, expression=exp.Literal.number(1)))
                 continue
-            positive = self.predicate_over(op, aggregate, measure)
+            positive = self.predicate_over(op, aggregate, measure, exact)
             tests.append(self.negate(positive.expr, positive.nullable) if flipped else positive.expr)
         first = read[0][3]
         return self.exists(Facts(first.source, first.customer, where, None, first.table),
@@ -697,13 +729,27 @@ class QueryBuilder:
     def predicate(self, node: typed.Condition) -> Sql:
         """A leaf condition over row values (fields, joined measures, constants)."""
         match node:
+            case typed.Compare(op=op, left=left, right=right) if _inexact(left) or _inexact(right):
+                a, b = self.exact(left), self.exact(right)
+                return Sql(self.compare(op, a, b), a.nullable or b.nullable or a.den is not None or b.den is not None)
             case typed.Compare(op=op, left=left, right=right):
                 a, b = self.value(left), self.value(right)
                 return Sql(_COMPARE[op](this=a.expr, expression=b.expr), a.nullable or b.nullable)
+            case typed.Between(value=value, low=low, high=high) if _inexact(value) or _inexact(low) \
+                    or _inexact(high):
+                # Two comparisons: the value is built once for each, as its placeholders cannot repeat.
+                v, lo = self.exact(value), self.exact(low)
+                above = self.compare(">=", v, lo)
+                again, hi = self.exact(value), self.exact(high)
+                below = self.compare("<=", again, hi)
+                return Sql(exp.Paren(this=exp.And(this=above, expression=below)), True)
             case typed.Between(value=value, low=low, high=high):
                 v, lo, hi = self.value(value), self.value(low), self.value(high)
                 return Sql(exp.Between(this=v.expr, low=lo.expr, high=hi.expr),
                            v.nullable or lo.nullable or hi.nullable)
+            case typed.InList(value=value, options=options) if _inexact(value):
+                equal = [self.compare("=", self.exact(value), self.exact(option)) for option in options]
+                return Sql(exp.Paren(this=balanced(exp.Or, equal)), True)
             case typed.InList(value=value, options=options):
                 v = self.value(value)
                 items = [self.value(option).expr for option in options]
@@ -793,7 +839,7 @@ class QueryBuilder:
                 return found
         facts = self.facts(measure)
         assert facts.aggregate is not None
-        positive = self.predicate_over(node, facts.aggregate, measure)
+        positive = self.predicate_over(node, facts.aggregate, measure, facts.exact)
         # HAVING keeps the groups where its test is TRUE, so NULL already reads as false there.
         complement = self.negate(positive.expr, positive.nullable)
         if not true_at_zero:
@@ -901,9 +947,10 @@ class QueryBuilder:
         selected = rule.schema.tables["customers"].column("customer_id")  # the segment query's one column
         return self.exists(Facts(members, column(alias, selected), [], None), None, negated, restrict=False)
 
-    def predicate_over(self, node: typed.Condition, aggregate: exp.Expression, measure: typed.Measure) -> Sql:
+    def predicate_over(self, node: typed.Condition, aggregate: exp.Expression, measure: typed.Measure,
+                       exact: tuple[exp.Expression, exp.Expression | None] | None = None) -> Sql:
         """`node` with its measure read as the aggregate of the facts' group (inside HAVING)."""
-        self.having = (measure_key(measure), Sql(aggregate, measure.measure not in _ZERO_AT_NO_ROWS))
+        self.having = (measure_key(measure), Sql(aggregate, measure.measure not in _ZERO_AT_NO_ROWS), exact)
         try:
             return self.predicate(node)
         finally:
@@ -946,13 +993,102 @@ class QueryBuilder:
         result = self.condition(node, False)  # type: ignore[arg-type]
         return Sql(self.is_true(result.expr, result.nullable), False)
 
-    def measure_sql(self, m: typed.Measure) -> Sql:
+    # ---------------------------------------------------------------------------------- exact numbers
+
+    def exact(self, node: typed.Node) -> Sql:
+        """A number as an exact quotient (`Sql.den`): literals as fractions of whole numbers, money as the
+        engine's exact sums, `/` and averages as a numerator and a positive denominator, never a double.
+        Comparisons of such numbers cross-multiply (`compare`), so `0.30 / 3 = 0.1` holds on every engine.
+        A part needed twice (a denominator of `a / b + c`) is built twice, as placeholders cannot repeat."""
+        match node:
+            case typed.Const(value=value) if isinstance(value, int | Decimal) and not isinstance(value, bool):
+                ratio = Fraction(value)
+                den = None if ratio.denominator == 1 else self.binder.bind(_whole(ratio.denominator))
+                return Sql(self.binder.bind(_whole(ratio.numerator)), False, den)
+            case typed.Attribute(type=Type.NUMBER):
+                return replace(self.value(node), scale=_MONEY_DECIMALS)
+            case typed.Measure():
+                return self.measure_sql(node, exact=True)
+            case typed.Negate(operand=operand):
+                v = self.exact(operand)
+                return replace(v, expr=exp.Neg(this=_wrap(v.expr, 3)))
+            case typed.Arithmetic(op=op, left=left, right=right):
+                return self.exact_arithmetic(op, left, right)
+        return self.value(node)
+
+    def exact_arithmetic(self, op: str, left: typed.Node, right: typed.Node) -> Sql:
+        a, b = self.exact(left), self.exact(right)
+        nullable = a.nullable or b.nullable
+        if op == "*":
+            return Sql(_times(a.expr, b.expr), nullable, _times(a.den, b.den), a.scale + b.scale,
+                       a.den_scale + b.den_scale)
+        if op == "/":
+            # a / b = (a.expr * b.den) / (a.den * b.expr), the denominator made positive: the sign of b moves
+            # to the numerator. A zero divisor makes the denominator NULL, so every comparison is false.
+            top, divisor = a.expr, b.expr
+            if not _nonnegative(right):
+                sign = exp.Case(ifs=[exp.If(this=exp.LT(this=b.expr, expression=exp.Literal.number(0)),
+                                            true=exp.Literal.number(-1))], default=exp.Literal.number(1))
+                top = _times(top, sign)
+                divisor = exp.Abs(this=self.exact(right).expr)
+            if not (isinstance(right, typed.Const) and right.value != 0):
+                divisor = self.target.nonzero(divisor)
+            return Sql(_times(top, b.den), True, _times(a.den, divisor),
+                       a.scale + b.den_scale, a.den_scale + b.scale)
+        if a.den is None and b.den is None:
+            level = _PRECEDENCE[op]
+            return Sql(_ARITHMETIC[op](this=_wrap(a.expr, level), expression=_wrap(b.expr, level + 1)), nullable,
+                       scale=max(a.scale, b.scale))
+        # a/p ± b/q = (a q ± b p) / (p q): the denominators are read twice, so both sides are built again.
+        again_a, again_b = (self.exact(left) if a.den is not None else a), (self.exact(right) if b.den is not None
+                                                                                else b)
+        scale = max(a.scale + b.den_scale, b.scale + a.den_scale)
+        summed = _ARITHMETIC[op](this=_wrap(_times(a.expr, b.den), 1), expression=_wrap(_times(b.expr, a.den), 2))
+        return Sql(summed, True, _times(again_a.den if a.den is not None else None,
+                                        again_b.den if b.den is not None else None),
+                   scale, a.den_scale + b.den_scale)
+
+    def money(self, num: exp.Expression, den: exp.Expression | None, nullable: bool) -> Sql:
+        """An exact money value from the engine's exact sum and count (`Facts.exact`, `Target.MONEY_UNIT`)."""
+        unit = self.target.MONEY_UNIT
+        if den is not None:  # an average's count, zero where no order has a total
+            den = self.target.nonzero(den if unit == 1 else _times(den, exp.Literal.number(unit)))
+            nullable = True
+        elif unit != 1:
+            den = exp.Literal.number(unit)
+        return Sql(num, nullable, den, _MONEY_DECIMALS if unit == 1 else 0)
+
+    def compare(self, op: str, a: Sql, b: Sql) -> exp.Expression:
+        """`a op b` of exact numbers: `a.expr * b.den op b.expr * a.den`, both denominators positive."""
+        return _COMPARE[op](this=_times(a.expr, b.den), expression=_times(b.expr, a.den))
+
+    def rank_key(self, node: typed.Node) -> Sql:
+        """A ranking key that orders numbers exactly where arithmetic or an average is involved: the quotient
+        of two whole numbers (the exact numerator and denominator, scaled alike), which IEEE division
+        rounds correctly, so equal values are equal keys and ties go to the lower customer id. Exact while
+        both stay under 2^53 (about 9 * 10^15, in cents for money); the breakdowns read it as the value."""
+        v = self.exact(node)
+        if v.den is None:
+            return v
+        # Both scaled alike, by enough to make each whole: the quotient is the value itself.
+        places = _power_of_ten(max(v.scale, v.den_scale))
+        top = self.target.to_double(_times(v.expr, places))
+        bottom = self.target.to_double(_times(v.den, places.copy() if places is not None else None))
+        return Sql(exp.Div(this=top, expression=bottom), True)
+
+    def measure_sql(self, m: typed.Measure, exact: bool = False) -> Sql:
+        exact = exact and m.measure in _MONEY_MEASURES
         if self.having is not None and self.having[0] == measure_key(m):
             aggregate = self.having[1]
+            if exact and self.having[2] is not None:
+                num, den = self.having[2]
+                return self.money(num.copy(), None if den is None else den.copy(), aggregate.nullable)
             return Sql(aggregate.expr.copy(), aggregate.nullable)
         zero = m.measure in _ZERO_AT_NO_ROWS
         if m.stored_column is not None:
             stored = column(self.row, m.stored_column)
+            if exact:  # a column of its own: read as stored, with money's decimal places
+                return replace(self.measure_sql(m), scale=_MONEY_DECIMALS)
             return Sql(exp.Coalesce(this=stored, expressions=[exp.Literal.number(0)]), False) if zero \
                 else Sql(stored, True)
         if m.measure in _BOOLEAN_MEASURES:
@@ -962,11 +1098,27 @@ class QueryBuilder:
         if self.looked_up(m):
             facts = self.facts(m)
             assert facts.aggregate is not None
+            if exact and facts.exact is not None:
+                num = exp.Subquery(this=self.correlated(facts, facts.exact[0]))
+                den: exp.Expression | None = None
+                if facts.exact[1] is not None:  # an average: its count read by a second lookup
+                    counted = self.facts(m)
+                    assert counted.exact is not None and counted.exact[1] is not None
+                    den = exp.Subquery(this=self.correlated(counted, counted.exact[1]))
+                return self.money(num, den, not zero)
             return Sql(exp.Subquery(this=self.correlated(facts, facts.aggregate)), not zero)
         key = measure_key(m)
         if key not in self.joins:
             self.joins[key] = (self.alias("m"), m)
         alias = self.joins[key][0]
+        if exact:
+            self.exact_joins.add(key)
+            num: exp.Expression = column(alias, "exact")
+            if zero:
+                num = exp.Coalesce(this=num, expressions=[exp.Literal.number(0)])
+            den = column(alias, "den") if m.measure == "average_order_value" else None
+            return self.money(num, den, not zero)
+        self.plain_joins.add(key)
         joined = column(alias, "value")
         if zero:
             return Sql(exp.Coalesce(this=joined, expressions=[exp.Literal.number(0)]), False)
@@ -990,16 +1142,19 @@ class QueryBuilder:
             # 500.00 could be 499.99999999999994 on one run and 500.00000000000006 on the next.
             total = self.col("orders", a, "total")
             aggregate: exp.Expression | None = None  # `purchased`: existence
+            exact: tuple[exp.Expression, exp.Expression | None] | None = None
             if kind in ("order_count", "orders"):
                 aggregate = exp.Count(this=exp.Star())
             elif kind in ("spent", "total_spent"):
-                aggregate = _zero_if_null(self.target.to_double(exp.Sum(this=total)))
+                aggregate = _zero_if_null(self.target.money_sum(total))
+                exact = (_zero_if_null(exp.Sum(this=self.target.money(total.copy()))), None)
             elif kind == "average_order_value":
                 aggregate = self.target.average(total)
+                exact = (exp.Sum(this=self.target.money(total.copy())), exp.Count(this=total.copy()))
             elif kind in ("first_order_date", "last_order_date"):
                 aggregate = (exp.Min if kind == "first_order_date" else exp.Max)(this=when.copy())
             return Facts(self.src("orders", a), self.col("orders", a, "customer_id"), filters, aggregate,
-                         "orders")
+                         "orders", exact)
         if kind in ("refund_count", "refunds"):
             a = self.alias(alias_stem + "r")
             filters = self.window(self.col("refunds", a, "created_at"), m)
@@ -1361,6 +1516,57 @@ def _never_missing(node: typed.Node) -> bool:
     return False
 
 
+def _inexact(node: typed.Node) -> bool:
+    """Whether a number would be rounded if the engine computed it in doubles: arithmetic (on money, or
+    with a division) or an average. Such a value is compared and ranked exactly (`QueryBuilder.exact`);
+    a lone count, sum or literal is exact as it is (distinct decimals of up to 15 digits stay distinct)."""
+    match node:
+        case typed.Arithmetic():
+            return True
+        case typed.Negate(operand=operand):
+            return _inexact(operand)
+        case typed.Measure(measure=kind):
+            return kind == "average_order_value"
+    return False
+
+
+def _times(a: exp.Expression | None, b: exp.Expression | None) -> exp.Expression | None:
+    """`a * b`, either of them None standing for 1 (the denominator of a whole number)."""
+    if a is None or b is None:
+        return b if a is None else a
+    if _is_one(a) or _is_one(b):
+        return b if _is_one(a) else a
+    return exp.Mul(this=_wrap(a, 2), expression=_wrap(b, 3))
+
+
+def _whole(number: int) -> int | Decimal:
+    """A whole number to bind: beyond a 64-bit integer (a literal of 30 digits), a whole Decimal, which
+    engines with decimals read exactly and the others as the nearest double (`Target.param`)."""
+    return number if -2**63 <= number < 2**63 else Decimal(number)
+
+
+def _is_one(value: exp.Expression) -> bool:
+    return isinstance(value, exp.Literal) and not value.is_string and value.this == "1"
+
+
+def _power_of_ten(places: int) -> exp.Expression | None:
+    return exp.Literal.number(10 ** places) if places else None
+
+
+def _nonnegative(node: typed.Node) -> bool:
+    """Whether a number is never negative: counts, non-negative literals, and their sums, products and
+    quotients (a divisor known not to be negative keeps the quotient's denominator as it is)."""
+    match node:
+        case typed.Measure(measure=kind):
+            return kind in ("order_count", "orders", "refund_count", "refunds", "events") \
+                and node.stored_column is None
+        case typed.Const(value=value):
+            return isinstance(value, int | Decimal) and not isinstance(value, bool) and value >= 0
+        case typed.Arithmetic(op=op, left=left, right=right):
+            return op != "-" and _nonnegative(left) and _nonnegative(right)
+    return False
+
+
 def _zero_if_null(aggregate: exp.Expression) -> exp.Expression:
     """SUM over no rows (or only NULLs) is NULL in SQL and 0 in the language."""
     return exp.Coalesce(this=aggregate, expressions=[exp.Literal.number(0)])
@@ -1404,7 +1610,7 @@ class _ZeroFold:
             case typed.Measure():
                 return self.zero
             case typed.Const(value=value):
-                return _double(value)
+                return Fraction(value) if isinstance(value, Decimal) else value
             case typed.Ago():
                 return _UNKNOWN_INSTANT
             case typed.Negate(operand=operand):
@@ -1414,20 +1620,11 @@ class _ZeroFold:
                 a, b = self.value(left), self.value(right)
                 if a is None or b is None:
                     return None
-                # Engines compute in binary floating point (SQLite always, DuckDB after a division): fold
-                # the same way, so the shape chosen for contacts without facts agrees with the engine.
-                a, b = _double(a), _double(b)
+                # Arithmetic is exact on the engines (`QueryBuilder.exact`), and here in fractions.
                 if op == "/":
-                    return None if b == 0 else float(a) / float(b)  # type: ignore[arg-type]
+                    return None if b == 0 else Fraction(a) / Fraction(b)  # type: ignore[arg-type]
                 return {"+": a + b, "-": a - b, "*": a * b}[op]  # type: ignore[operator]
         raise TypeError(f"cannot fold {node!r}")
-
-
-def _double(value: object) -> object:
-    """A decimal literal as the engines read it: integers exact, fractions as the nearest double."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
 
 
 class _UnknownInstant:

@@ -217,7 +217,7 @@ LEFT JOIN (
 LEFT JOIN (
   SELECT
     "m3_o7"."customer_id" AS "customer_id",
-    COALESCE(CAST(SUM("m3_o7"."total") AS Nullable(Float64)), 0) AS "value"
+    COALESCE(SUM("m3_o7"."total"), 0) AS "exact"
   FROM "orders" AS "m3_o7"
   WHERE
     "m3_o7"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
@@ -242,8 +242,8 @@ WHERE
     OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS DateTime64(6, 'UTC'))
   )
   AND (
-    CAST(COALESCE("m1"."value", 0) AS Nullable(Float64)) / nullIf(COALESCE("m2"."value", 0), 0) >= 0.2
-    AND COALESCE("m3"."value", 0) - 10 * COALESCE("m4"."value", 0) > 100
+    COALESCE("m1"."value", 0) * 5 >= nullIf(COALESCE("m2"."value", 0), 0)
+    AND COALESCE("m3"."exact", 0) - 10 * COALESCE("m4"."value", 0) > 100
   )
 SETTINGS join_use_nulls = 1;
 

@@ -216,7 +216,7 @@ LEFT JOIN (
 LEFT JOIN (
   SELECT
     "m3_o7"."customer_id" AS "customer_id",
-    COALESCE(CAST(SUM("m3_o7"."total") AS DOUBLE), 0) AS "value"
+    COALESCE(SUM("m3_o7"."total"), 0) AS "exact"
   FROM "orders" AS "m3_o7"
   WHERE
     "m3_o7"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
@@ -241,8 +241,8 @@ WHERE
     OR "c"."created_at" <= CAST('2026-08-31 10:00:00' AS TIMESTAMP)
   )
   AND (
-    CAST(COALESCE("m1"."value", 0) AS DOUBLE) / NULLIF(COALESCE("m2"."value", 0), 0) >= 0.2
-    AND COALESCE("m3"."value", 0) - 10 * COALESCE("m4"."value", 0) > 100
+    COALESCE("m1"."value", 0) * 5 >= NULLIF(COALESCE("m2"."value", 0), 0)
+    AND COALESCE("m3"."exact", 0) - 10 * COALESCE("m4"."value", 0) > 100
   );
 
 -- rule: created_at = 2026-02-28 or last_order_date between 2025-12-01 and 2025-12-31

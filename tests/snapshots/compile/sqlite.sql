@@ -208,7 +208,7 @@ LEFT JOIN (
 LEFT JOIN (
   SELECT
     "m3_o7"."customer_id" AS "customer_id",
-    COALESCE(CAST(SUM("m3_o7"."total") AS REAL), 0) AS "value"
+    COALESCE(SUM(ROUND("m3_o7"."total" * 100)), 0) AS "exact"
   FROM "orders" AS "m3_o7"
   WHERE
     "m3_o7"."created_at" <= '2026-08-31 10:00:00'
@@ -232,8 +232,8 @@ WHERE
     "c"."created_at" IS NULL OR "c"."created_at" <= '2026-08-31 10:00:00'
   )
   AND (
-    CAST(COALESCE("m1"."value", 0) AS REAL) / NULLIF(COALESCE("m2"."value", 0), 0) >= 0.2
-    AND COALESCE("m3"."value", 0) - 10 * COALESCE("m4"."value", 0) > 100
+    COALESCE("m1"."value", 0) * 5 >= NULLIF(COALESCE("m2"."value", 0), 0)
+    AND COALESCE("m3"."exact", 0) - 10 * COALESCE("m4"."value", 0) * 100 > 100 * 100
   );
 
 -- rule: created_at = 2026-02-28 or last_order_date between 2025-12-01 and 2025-12-31
@@ -449,7 +449,7 @@ WHERE
       GROUP BY
         "o2"."customer_id"
       HAVING
-        COALESCE(CAST(SUM("o2"."total") AS REAL), 0) > 0
+        COALESCE(CAST(SUM(ROUND("o2"."total" * 100)) AS REAL) / 100, 0) > 0
     )
   );
 
@@ -507,7 +507,7 @@ LEFT JOIN (
 LEFT JOIN (
   SELECT
     "m2_o4"."customer_id" AS "customer_id",
-    COALESCE(CAST(SUM("m2_o4"."total") AS REAL), 0) AS "value"
+    COALESCE(CAST(SUM(ROUND("m2_o4"."total" * 100)) AS REAL) / 100, 0) AS "value"
   FROM "orders" AS "m2_o4"
   WHERE
     "m2_o4"."created_at" <= '2026-08-31 10:00:00'
