@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import _thread
 import datetime as dt
+import json
+import re
 import shutil
 import threading
 import time
@@ -19,12 +21,15 @@ import sqlglot
 from store_helpers import rows_of, snapshot
 
 from rare_dsl import check, lists
+from rare_dsl.cli import main
+from rare_dsl.cli.segment_queries import breakdown_lines
 from rare_dsl.evaluate import evaluate, existing
 from rare_dsl.schema import default_schema
 from rare_dsl.store import Store
-from rare_dsl.store.breakdown import UnknownField
+from rare_dsl.store.breakdown import Breakdown, UnknownField
 from rare_dsl.store.demo import generate
 from rare_dsl.store.queries import Cancelled, SegmentQueries
+from rare_dsl.store.shares import percent
 
 ANCHOR = dt.datetime(2026, 3, 15)  # the demo's facts run up to here
 AS_OF = ANCHOR.replace(tzinfo=dt.UTC)
@@ -83,6 +88,41 @@ def test_count_agrees_with_the_reference_evaluator(queries: SegmentQueries, tabl
 def test_every_contact_and_the_total(queries: SegmentQueries) -> None:
     assert queries.count(check("order by created_at")).matching == CONTACTS
     assert queries.total() == CONTACTS
+
+
+def test_a_share_too_small_to_show_is_not_printed_as_none(shop: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """One contact of 1,500 (0.07%) is `<0.1%` wherever a share is printed: `rare count`, `explain`,
+    `segments` (and the REPL, which prints the same lines); nobody stays `0.0%`, everyone `100.0%`."""
+    one = "order by total_spent desc limit 1"
+    assert main(["count", one, "--db", str(shop)]) == 0
+    assert capsys.readouterr().out == f"1 of {CONTACTS:,} contacts (<0.1%)\n"
+    assert main(["count", 'country = "Atlantis"', "--db", str(shop)]) == 0
+    assert capsys.readouterr().out == f"0 of {CONTACTS:,} contacts (0.0%)\n"
+    assert main(["explain", one, "--db", str(shop)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert re.search(rf"every contact +{CONTACTS:,}  100\.0%$", lines[-2]) and lines[-1].endswith("  1   <0.1%")
+    (tmp_path / "top.rare").write_text(f"segment top_spender:\n    {one}\n", encoding="utf-8")
+    assert main(["segments", str(tmp_path / "top.rare"), "--db", str(shop)]) == 0
+    assert "top_spender  " in (out := capsys.readouterr().out) and out.splitlines()[0].endswith(" 1 contacts (<0.1%)")
+    assert main(["explain", one, "--db", str(shop), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["steps"][-1]["share"] == round(1 / CONTACTS, 6)
+
+
+@pytest.mark.parametrize(("part", "whole", "shown"), [
+    (0, 100_000, "0.0%"), (0, 0, "0.0%"), (1, 100_000, "<0.1%"), (99, 100_000, "<0.1%"), (100, 100_000, "0.1%"),
+    (5_756, 100_000, "5.8%"), (99_900, 100_000, "99.9%"), (99_901, 100_000, ">99.9%"), (99_999, 100_000, ">99.9%"),
+    (100_000, 100_000, "100.0%"),
+])
+def test_percent(part: int, whole: int, shown: str) -> None:
+    assert percent(part, whole) == shown
+
+
+def test_breakdown_lines_show_a_small_share() -> None:
+    split = Breakdown(field="country", matching=2_000, top=(("France", 1_999), ("Spain", 1)), other=0, missing=0)
+    france, spain = breakdown_lines(split)[1:]
+    assert re.fullmatch(r"  France  +1,999  >99\.9%  █+", france)
+    assert re.fullmatch(r"  Spain  +1   <0\.1%  .*", spain)
 
 
 # Half a year before the demo's anchor: the contacts who signed up since did not exist yet (SPEC 8.4).

@@ -98,6 +98,22 @@ def test_language_names_every_field_and_function() -> None:
             assert f"`{value}`" in LANGUAGE, f"value {value} of {field.name} is not documented"
 
 
+NUMBER_WORDS = {3: "three", 4: "four", 5: "five", 6: "six"}
+
+
+@pytest.mark.parametrize("path", ["README.md", "docs/language.md"])
+def test_the_categories_named_are_the_schemas(path: str) -> None:
+    """The README's first lines and the language guide name as many categories as there are, each by name."""
+    from rare_dsl.types import Category
+
+    text = (DOCS.parent / path).read_text(encoding="utf-8")
+    claim = re.search(r"(\w+) categories of information([^.]*)", text)
+    assert claim is not None, f"{path} does not say which categories the vocabulary comes in"
+    assert claim.group(1) == NUMBER_WORDS[len(Category)]
+    for category in Category:
+        assert category.value.capitalize() in claim.group(2), f"{path} does not name the {category} category"
+
+
 # ------------------------------------------------------------------------------------------- diagnostics
 
 DIAGNOSTICS = (DOCS / "diagnostics.md").read_text(encoding="utf-8")

@@ -425,3 +425,23 @@ def test_engine_urls(tmp_path: Path) -> None:
         assert engine.dialect == "sqlite" and engine.version().startswith("SQLite 3.")
     with connect("duckdb:///") as engine:  # in memory
         assert engine.dialect == "duckdb" and engine.version().startswith("DuckDB ")
+
+
+@pytest.mark.parametrize("scheme", ["sqlite", "duckdb"])
+def test_a_database_without_the_tables_names_them_and_the_load_that_copies_them(
+        scheme: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"{scheme}:///{tmp_path / 'shop.db'}"
+    with connect(url) as engine:
+        engine.execute("CREATE TABLE customers (customer_id INTEGER)")
+        segment = compile('country = "France" and opens(6mo) >= 3', dialect=engine.dialect)
+        with pytest.raises(EngineError) as caught:
+            engine.count(segment)
+    assert str(caught.value) == (f"{url} lacks the reference table events; copy them in with `rare load --db {url} "
+                                 "--from PATH` (PATH: a store, such as `rare demo` makes, or a folder of CSV or "
+                                 "Parquet files)")
+    # The command as named works (with --replace here, for the test's own `customers` table).
+    assert main(["list", "create", "Leads", "--db", str(tmp_path / "store.duckdb")]) == 0
+    assert main(["load", "--db", url, "--from", str(tmp_path / "store.duckdb"), "--replace"]) == 0
+    capsys.readouterr()
+    with connect(url) as engine:
+        assert engine.count(segment) == 0

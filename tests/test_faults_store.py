@@ -124,8 +124,9 @@ def test_a_writing_command_never_changes_a_database_that_is_not_a_store(foreign:
     # `list import` reads the store before it writes: it is told so by the reading check.
     assert message.startswith(f"rare {argv[0]}: other.duckdb is a DuckDB database, but not a rare store: it holds "
                               "the table `foo`")
-    assert hint == ("  help: `rare list create NAME --db new.duckdb` starts an empty store, `rare demo --db "
-                    "new.duckdb` a demo shop")
+    assert hint == ("  help: `rare load --db duckdb:///other.duckdb --from PATH` copies the reference tables of a "
+                    "store (or of CSV or Parquet files) into it; `rare list create NAME --db new.duckdb` starts an "
+                    "empty store, `rare demo --db new.duckdb` a demo shop")
     assert state(foreign.parent) == before
     assert tables_of(foreign) == ["foo"]
 
@@ -200,6 +201,54 @@ def test_a_new_file_or_an_empty_database_becomes_a_store_only_by_a_command_that_
     done = rare("demo", "--contacts", "10", "--db", "empty.duckdb", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "rare_store" in tables_of(empty)
+
+
+def _without_a_table(path: Path) -> None:
+    make_store(path)
+    with contextlib.closing(connect(path)) as connection:
+        connection.execute("DROP TABLE refunds")
+
+
+def _other_tables(path: Path) -> None:
+    with contextlib.closing(connect(path)) as connection:
+        connection.execute("CREATE TABLE foo (x INTEGER)")
+
+
+# (id, how the file named by --db is prepared, the first command the hint names, run with NAME and PATH filled in).
+HINTED = [
+    ("no-file", lambda path: None, "rare demo --db shop.duckdb"),
+    ("empty-database", lambda path: connect(path).close(), "rare demo --db shop.duckdb"),
+    ("store-without-a-table", _without_a_table, "rare list create NAME --db shop.duckdb"),
+    ("database-of-other-tables", _other_tables, "rare load --db duckdb:///shop.duckdb --from PATH"),
+]
+
+
+@pytest.mark.parametrize(("prepare", "command"), [pytest.param(*row[1:], id=row[0]) for row in HINTED])
+def test_the_hint_names_the_command_that_makes_the_tables(tmp_path: Path, prepare, command: str) -> None:
+    """Run as the hint says (NAME and PATH filled in), the command makes what the count lacked."""
+    prepare(tmp_path / "shop.duckdb")
+    done = rare("count", "-e", 'country = "France"', "--db", "shop.duckdb", cwd=tmp_path)
+    assert done.returncode == 1
+    named = re.findall(r"`(rare [^`]+)`", done.stderr.splitlines()[-1])
+    assert named[0] == command
+    source = make_store(tmp_path / "source.duckdb")
+    argv = [{"NAME": "Newsletter", "PATH": source.name}.get(word, word) for word in command.split()[1:]]
+    if argv[0] == "demo":
+        argv += ["--contacts", "10"]
+    made = rare(*argv, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    done = rare("count", "-e", 'country = "France"', "--db", "shop.duckdb", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"[\d,]+ of [\d,]+ contacts \([^)]*\)\n", done.stdout)
+
+
+def test_a_hint_names_the_store_as_it_was_given(tmp_path: Path) -> None:
+    done = rare("list", "ls", "--db", "my shop.duckdb", cwd=tmp_path)
+    assert done.stderr.splitlines()[-1] == ("  help: `rare demo --db 'my shop.duckdb'` fills one with a demo shop; "
+                                            "`rare list create NAME --db 'my shop.duckdb'` starts an empty store")
+    done = rare("list", "ls", cwd=tmp_path)  # rare.duckdb here: the commands need no --db
+    assert done.stderr.splitlines()[-1] == ("  help: `rare demo` fills one with a demo shop; `rare list create NAME` "
+                                            "starts an empty store")
 
 
 def test_a_store_keeps_working(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from rare_dsl import RuleError, Span, parse, parse_file
 from rare_dsl.syntax import ast
-from rare_dsl.syntax.parser import parse_rule_lenient
+from rare_dsl.syntax.parser import MAX_REPAIRS, parse_rule_lenient
 
 
 def sx(node: ast.Node | None) -> str:
@@ -349,7 +349,29 @@ LENIENT = [
     pytest.param("a within 6months", "(within a 6mo)", "RD009", id="unit-word"),
     pytest.param(r'a = "\q"', r'(= a "\\q")', "RD004", id="bad-escape-kept"),
     pytest.param("a = 2026-02-30", "(= a 1970-01-01)", "RD008", id="bad-date"),
+    pytest.param('a is "x"', '(= a "x")', "RD005", id="is-means-equals"),
+    pytest.param("a IS NOT 3", "(!= a 3)", "RD005", id="is-not-means-not-equals"),
+    pytest.param("a is between 1 and 2", "(between a 1 2)", "RD005", id="is-before-between"),
+    pytest.param("a > $100", "(> a 100)", "RD008", id="dollar-sign"),
+    pytest.param("a < 9.99€", "(< a 9.99)", "RD008", id="euro-sign-after"),
 ]
+
+
+def test_a_mended_mistake_keeps_the_spans_of_the_text_as_written() -> None:
+    text = 'a is not "x" and b > $5'
+    parsed, diagnostics = parse_rule_lenient(text)
+    assert parsed is not None
+    assert [text[d.span.start:d.span.end] for d in diagnostics] == ["is not", "$"]
+    second = parsed.rule.condition.operands[1]
+    assert text[second.span.start:second.span.end] == "b > $5"
+    assert text[second.right.span.start:second.right.span.end] == "5"
+
+
+def test_mending_stops_after_a_bounded_number_of_repairs() -> None:
+    text = " and ".join(f"a > ${i}" for i in range(MAX_REPAIRS + 5))
+    parsed, diagnostics = parse_rule_lenient(text)
+    assert parsed is None
+    assert [d.code for d in diagnostics] == ["RD008"] * MAX_REPAIRS + ["RD001"]
 
 
 @pytest.mark.parametrize(("text", "expected", "code"), LENIENT)

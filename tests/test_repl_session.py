@@ -227,6 +227,16 @@ def test_toolbar_shows_the_first_diagnostic_with_its_column(repl: Repl) -> None:
     assert "✗ col 21: unknown field `contry` [RD101]" in line
 
 
+@pytest.mark.parametrize(("rule", "says"), [
+    ('country is "France"', '✗ col 9: `is` is not an operator here [RD005] · rules compare with `=`: '
+                            '`country = "France"`'),
+    ("total_spent > $100", "✗ col 15: amounts are written without a currency sign [RD008] · amounts have no "
+                           "currency sign: write `total_spent > 100`"),
+])
+def test_toolbar_says_how_to_write_a_slip_from_everyday_language(repl: Repl, rule: str, says: str) -> None:
+    assert says in "".join(text for _, text in toolbar(repl, rule))
+
+
 def test_history_lives_in_the_xdg_data_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("RARE_HISTORY", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))

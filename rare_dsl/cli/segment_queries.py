@@ -35,6 +35,7 @@ from rare_dsl.cli.common import (
 )
 from rare_dsl.cli.store_options import add_db_option, open_store, reports_store_errors
 from rare_dsl.diagnostics import RuleError, render, suggest, use_color
+from rare_dsl.store.shares import percent
 
 if TYPE_CHECKING:
     from rare_dsl.schema import Schema
@@ -302,8 +303,7 @@ def explain_lines(explanation: Explanation) -> list[str]:
     total = explanation.total
     lines = []
     for label, step in zip(labels, explanation.steps, strict=True):
-        share = step.remaining / total if total else 0.0
-        line = f"  {label:<{width}}  {step.remaining:>10,}  {share:>6.1%}"
+        line = f"  {label:<{width}}  {step.remaining:>10,}  {percent(step.remaining, total):>6}"
         if step.brings is not None:
             line += f"  +{step.brings:,} new"
         lines.append(line)
@@ -357,7 +357,7 @@ def breakdown_lines(breakdown: Breakdown) -> list[str]:
         how = f", in ranges of {shown(first.high - first.low)}"
     lines = [f"{breakdown.matching:,} contacts by {breakdown.field}{how}:"]
     for label, n in rows:
-        lines.append(f"  {label:<{width}}  {n:>9,}  {n / breakdown.matching:>6.1%}  {bar(n, largest)}")
+        lines.append(f"  {label:<{width}}  {n:>9,}  {percent(n, breakdown.matching):>6}  {bar(n, largest)}")
     return lines
 
 

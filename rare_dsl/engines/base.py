@@ -76,13 +76,45 @@ class Engine(abc.ABC):
     def members(self, compiled: CompiledSegment) -> list[Any]:
         """The customer ids of a compiled segment, in its order (ranked rules) or the engine's."""
         self._check(compiled)
-        return [row[0] for row in self.run(compiled.expression, compiled)]
+        return [row[0] for row in self._answer(compiled.expression, compiled)]
 
     def count(self, compiled: CompiledSegment) -> int:
         """How many contacts a compiled segment selects."""
         self._check(compiled)
         counted = exp.select(exp.Count(this=exp.Star())).from_(compiled.expression.subquery("segment"))
-        return int(self.run(counted, compiled)[0][0])
+        return int(self._answer(counted, compiled)[0][0])
+
+    def _answer(self, query: exp.Expression, compiled: CompiledSegment) -> list[tuple[Any, ...]]:
+        """`run`, with a database that lacks reference tables named as such (each driver words it its own
+        way: `no such table`, `relation ... does not exist`), and the command that copies them in."""
+        try:
+            return self.run(query, compiled)
+        except Exception as error:
+            missing = self.missing_tables(query)
+            # Only when the engine's own error is about one of them: a lost connection fails every probe too.
+            if not any(name.lower() in str(error).lower() for name in missing):
+                raise
+            s = "s" if len(missing) > 1 else ""
+            raise EngineError(
+                f"{redact(self.url)} lacks the reference table{s} {', '.join(missing)}; copy them in with "
+                f"`rare load --db {redact(self.url)} --from PATH` (PATH: a store, such as `rare demo` makes, or a "
+                f"folder of CSV or Parquet files)") from None
+
+    def missing_tables(self, query: exp.Expression) -> list[str]:
+        """The tables `query` reads that the engine cannot read (each probed with `SELECT 1 ... LIMIT 0`)."""
+        defined = {cte.alias_or_name for cte in query.find_all(exp.CTE)}
+        read: dict[str, exp.Table] = {}  # by name, however the query quotes it
+        for table in query.find_all(exp.Table):
+            if table.name and table.name not in defined:
+                read.setdefault(".".join(part.name.lower() for part in table.parts), exp.Table(
+                    this=table.this.copy(), db=table.args.get("db"), catalog=table.args.get("catalog")))
+        missing = []
+        for table in read.values():
+            try:
+                self.execute(exp.select("1").from_(table).limit(0).sql(dialect=self.dialect))
+            except Exception:
+                missing.append(table.name)
+        return missing
 
     @abc.abstractmethod
     def now(self) -> dt.datetime:

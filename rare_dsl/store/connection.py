@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+import shlex
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -42,6 +43,27 @@ _HELD_BY = re.compile(r"\(PID (\d+)\)")
 # into the wheel (parquet, json, icu), and no command may reach the network: every connection says so.
 NO_EXTENSIONS = {"autoload_known_extensions": False, "autoinstall_known_extensions": False}
 _NEW_STORE = "`rare list create NAME --db new.duckdb` starts an empty store, `rare demo --db new.duckdb` a demo shop"
+
+
+def _db_option(location: Location) -> str:
+    """` --db PATH` when the store was named with --db: the command a hint names must name it too, or it
+    would make `rare.duckdb` here instead."""
+    return f" --db {shlex.quote(location.given)}" if location.origin == "--db" else ""
+
+
+def _make_store_hint(location: Location, *, where: str = "one") -> str:
+    """The commands that make a store where there is none (no file, or an empty DuckDB database)."""
+    db = _db_option(location)
+    return f"`rare demo{db}` fills {where} with a demo shop; `rare list create NAME{db}` starts an empty store"
+
+
+def _copy_in_hint(location: Location) -> str:
+    """For a DuckDB database of other data: the reference tables can be copied in beside it, or a store made
+    in another file."""
+    given = location.given
+    url = given if given.lower().startswith("duckdb:") else f"duckdb:///{location.path}"
+    return (f"`rare load --db {shlex.quote(url)} --from PATH` copies the reference tables of a store (or of CSV or "
+            f"Parquet files) into it; {_NEW_STORE}")
 
 
 def connect(database: str | Path = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -204,18 +226,20 @@ class Store:
             return
         if present:
             raise StoreError(f"{self.location.path} is a DuckDB database, but not a rare store: it holds "
-                             f"{_some(present)}; nothing was changed", hint=_NEW_STORE)
+                             f"{_some(present)}; nothing was changed", hint=_copy_in_hint(self.location))
         if not create:
             raise StoreError(f"{self.location.path} is an empty DuckDB database, not a rare store yet",
-                             hint="`rare list create NAME` starts an empty store in it, `rare demo` a demo shop")
+                             hint=_make_store_hint(self.location, where="it"))
 
     def _check_tables(self, reads: Sequence[str]) -> None:
         listed = self._present()
         present = set(listed)
         if not any(self.schema.tables[name].name in present for name in tables.TABLES):
-            holds = f"it holds {_some(listed)}, none of the reference tables" if listed else "it holds no tables"
-            raise StoreError(f"{self.location.path} is a DuckDB database, but not a rare store: {holds}",
-                             hint=_NEW_STORE)
+            if not listed:
+                raise StoreError(f"{self.location.path} is an empty DuckDB database, not a rare store yet",
+                                 hint=_make_store_hint(self.location, where="it"))
+            raise StoreError(f"{self.location.path} is a DuckDB database, but not a rare store: it holds "
+                             f"{_some(listed)}, none of the reference tables", hint=_copy_in_hint(self.location))
         # Only the tables this reader needs: a file holding just the customers table is enough for the lint.
         missing = [self.schema.tables[name].name for name in reads if self.schema.tables[name].name not in present]
         if missing:
@@ -224,7 +248,8 @@ class Store:
                 raise StoreError(f"{self.location.path} is a DuckDB database, but not a rare store: it lacks the "
                                  f"table{s} {', '.join(missing)}", hint=_NEW_STORE)
             raise StoreError(f"the store {self.location.path} lacks the table{s} {', '.join(missing)}",
-                             hint="any writing command (such as `rare list ls` after `rare list create`) adds them")
+                             hint=f"`rare list create NAME{_db_option(self.location)}` adds {'them' if s else 'it'} "
+                                  "(as any command that writes to the store does)")
         if tables.INFO_TABLE in present:
             self._check_format()
 
@@ -248,8 +273,7 @@ def check_file(location: Location, *, write: bool, create: bool = True) -> None:
     if broken is not None:
         raise StoreError(f"cannot open the store {path}: {broken}", usage=location.origin == "--db")
     if (not write or not create) and not path.exists():
-        raise StoreError(f"there is no store at {path} yet",
-                         hint="`rare demo` fills one with a demo shop; `rare list create NAME` starts an empty one")
+        raise StoreError(f"there is no store at {path} yet", hint=_make_store_hint(location))
     if write and not path.parent.exists():
         raise StoreError(f"cannot create the store {path}: the folder {path.parent} does not exist")
     problem = duckdb_problem(path) if path.exists() else None

@@ -2,8 +2,8 @@
 
 It loads the grammar once, turns lark's parse tree into `rare_dsl.syntax.ast` nodes with a
 non-recursive transformer, and turns lark's exceptions into diagnostics in the user's words. Mistakes
-that still leave a clear meaning (`==`, `6m`, a bad escape) are reported but parsed, so the checker
-can go on and report the rest of the rule's problems too.
+that still leave a clear meaning (`==`, `6m`, a bad escape, `country is "France"`, `$100`) are reported but
+parsed, so the checker can go on and report the rest of the rule's problems too.
 """
 
 from __future__ import annotations
@@ -230,12 +230,24 @@ class _Parser:
 
     def run(self) -> _Parsed:
         builder = _Builder(self.source, self.offset)
-        try:
-            tree = _lark().parse(self.text, start=self.start_symbol)
-        except lark.exceptions.UnexpectedInput as error:
-            return None, [self._syntax_error(error)]
+        repaired: list[Diagnostic] = []
+        while True:
+            try:
+                tree = _lark().parse(self.text, start=self.start_symbol)
+                break
+            except lark.exceptions.UnexpectedInput as error:
+                repair = self._repair(error) if len(repaired) < MAX_REPAIRS else None
+                if repair is None:
+                    return None, [*repaired, self._syntax_error(error)]
+                diagnostic, self.text = repair
+                repaired.append(diagnostic)
         result = builder.transform(tree)
         diagnostics = builder.diagnostics
+        for diagnostic in repaired:
+            # In the order of the text, the builder's own order left as it is.
+            start = diagnostic.span.start if diagnostic.span else 0
+            later = (i for i, d in enumerate(diagnostics) if d.span is not None and d.span.start > start)
+            diagnostics.insert(next(later, len(diagnostics)), diagnostic)
         nodes = result if isinstance(result, tuple) else (result,)
         for node in nodes:
             if ast.depth(node) > MAX_DEPTH:
@@ -250,6 +262,93 @@ class _Parser:
                     )
                 ]
         return result, diagnostics
+
+    # ------------------------------------------------------------------------------------- repairs
+
+    def _repair(self, error: lark.exceptions.UnexpectedInput) -> tuple[Diagnostic, str] | None:
+        """A mistake whose meaning is clear (`country is "France"`, `$100`): its diagnostic and the text
+        with it mended. The mended text keeps every other character where it was, so the spans of the
+        parse that goes on are spans of what the user wrote."""
+        if isinstance(error, lark.exceptions.UnexpectedCharacters):
+            return self._currency_sign(error.pos_in_stream)
+        if isinstance(error, lark.exceptions.UnexpectedToken) and error.token.type != "$END":
+            return self._is_as_operator(error.token)
+        return None
+
+    def _mended(self, start: int, end: int, replacement: str) -> str:
+        return self.text[:start] + replacement.ljust(end - start) + self.text[end:]
+
+    def _currency_sign(self, pos: int) -> tuple[Diagnostic, str] | None:
+        """`total_spent > $100` or `100€`: amounts are plain numbers."""
+        sign = self.text[pos]
+        if sign not in _CURRENCY_SIGNS:
+            return None
+        after = _NUMBER.match(self.text, pos + 1)
+        number = after or _NUMBER_BEFORE.search(self.text, 0, pos)
+        if number is None:
+            return None
+        amount = number.group(0)
+        # The user's own comparison when it is a field and the amount (`total_spent > $100`).
+        tail = self._tokens_before(number.start())[-2:]
+        if len(tail) == 2 and tail[0].type == "NAME" and tail[1].type == "COMPARE":
+            example = f"{tail[0].value} {tail[1].value} {amount}"
+        else:
+            example = amount
+        diagnostic = Diagnostic(
+            "RD008",
+            "amounts are written without a currency sign",
+            self._span(pos, pos + 1),
+            self.source,
+            label=f"remove the `{sign}`",
+            hints=(f"amounts have no currency sign: write `{example}`",),
+        )
+        return diagnostic, self._mended(pos, pos + 1, "")
+
+    def _is_as_operator(self, token: Token) -> tuple[Diagnostic, str] | None:
+        """`country is "France"`, `country is not "France"`, `last_order_date is within 30d`: `is` only
+        comes in `is set` and `is not set`."""
+        before = self._tokens_before(token.start_pos)
+        if before and before[-1].type == "IS":
+            first, last, negated = before[-1], before[-1], False
+        elif len(before) >= 2 and before[-1].type == "NOT" and before[-2].type == "IS":
+            first, last, negated = before[-2], before[-1], True
+        else:
+            return None
+        written = "is not" if negated else "is"
+        span = self._span(first.start_pos, last.end_pos)
+        if token.type in _STARTS_OPERAND:
+            better = "!=" if negated else "="
+            # The user's own comparison when it is a field and one value (`country is "France"`), else
+            # an example of the shape.
+            subject = before[-3 if negated else -2] if len(before) > (2 if negated else 1) else None
+            # A bare word after `is` is meant as text (`country is France`), so the example quotes it.
+            example = f'e.g. `country {better} "France"`'
+            if subject is not None and subject.type == "NAME" and token.type in _ONE_TOKEN_VALUE:
+                right = f'"{token.value}"' if token.type == "NAME" else token.value
+                example = f"`{subject.value} {better} {right}`"
+            diagnostic = Diagnostic(
+                "RD005",
+                f"`{written}` is not an operator here",
+                span,
+                self.source,
+                label=f"write `{better}`",
+                hints=(f"rules compare with `{better}`: {example}",
+                       "`is` only comes in `is set` and `is not set`"),
+            )
+            return diagnostic, self._mended(first.start_pos, last.end_pos, better)
+        if token.type in _AFTER_IS_BY_MISTAKE:
+            # `is in`, `is not within`: the operator is right, and takes its `not` without `is`.
+            word = f"not {token.value}" if negated else token.value
+            diagnostic = Diagnostic(
+                "RD005",
+                f"`is` is not needed before `{word}`",
+                self._span(first.start_pos, first.end_pos),
+                self.source,
+                label="remove `is`",
+                hints=(f"write `{word}` on its own; `is` only comes in `is set` and `is not set`",),
+            )
+            return diagnostic, self._mended(first.start_pos, first.end_pos, "")
+        return None
 
     # -------------------------------------------------------------------------------- syntax errors
 
@@ -439,6 +538,16 @@ def _hint_for_char(char: str) -> str:
 
 
 _OPENER = {"RPAR": "LPAR", "RSQB": "LSQB"}
+# At most this many mistakes are mended (and the text parsed again) per rule or segment block: a parse per
+# repair, so a pasted page full of `$` costs a bounded time.
+MAX_REPAIRS = 20
+_CURRENCY_SIGNS = frozenset("$€£¥₹")
+_NUMBER = re.compile(r"\d+(?:_\d+)*(?:\.\d+(?:_\d+)*)?")
+_NUMBER_BEFORE = re.compile(r"\d+(?:_\d+)*(?:\.\d+(?:_\d+)*)?$")
+_STARTS_OPERAND = {"NAME", "STRING", "NUMBER", "DURATION", "DATE", "TIMESTAMP", "TRUE", "FALSE", "LSQB", "LPAR",
+                   "MINUS"}
+_ONE_TOKEN_VALUE = {"NAME", "STRING", "NUMBER", "DURATION", "DATE", "TIMESTAMP", "TRUE", "FALSE"}
+_AFTER_IS_BY_MISTAKE = {"IN", "BETWEEN", "CONTAINS", "STARTS", "ENDS", "WITHIN"}
 _NEEDS_RIGHT = {
     "AND", "OR", "NOT", "AMPERSANDS", "PIPES", "BANG", "COMPARE", "BETWEEN", "IN", "CONTAINS", "WITH",
     "WITHIN", "PLUS", "MINUS", "STAR", "SLASH", "LIKE", "ILIKE", "LIMIT", "BY", "IS",
