@@ -864,6 +864,16 @@ class QueryBuilder:
             return None  # `first_order_date = first_order_date`: the lookup would be printed twice
         if isinstance(node, typed.Within):
             return None  # a first date (a last date within a window is a semi-join): its value printed twice
+        if measure.measure == "average_order_value" and not isinstance(node, typed.IsSet):
+            # Read exactly, an average is a sum and a count (`exact`): one search of the contact's facts
+            # that tests the leaf on both, `EXISTS (... GROUP BY customer HAVING leaf)`, not two lookups.
+            # No facts, no group: false, as the leaf is for a missing average.
+            facts = self.facts(measure)
+            assert facts.aggregate is not None
+            positive = self.predicate_over(node, facts.aggregate, measure, facts.exact)
+            probe = _where(_group(self.correlated(facts, exp.Literal.number(1)), facts.customer.copy()),
+                           positive.expr, "having", exp.Having)
+            return Sql(exp.Not(this=exp.Exists(this=probe)) if negated else exp.Exists(this=probe), False)
         # The measure's value is built where the leaf reads it (`measure_sql`), and only if it does.
         result = self.predicate(node)
         return Sql(self.negate(result.expr, result.nullable), False) if negated else result
