@@ -29,7 +29,7 @@ from rare_dsl.store import Store
 from rare_dsl.store.breakdown import Breakdown, UnknownField
 from rare_dsl.store.demo import generate
 from rare_dsl.store.queries import Cancelled, SegmentQueries
-from rare_dsl.store.shares import percent
+from rare_dsl.store.shares import contacts, percent
 
 ANCHOR = dt.datetime(2026, 3, 15)  # the demo's facts run up to here
 AS_OF = ANCHOR.replace(tzinfo=dt.UTC)
@@ -104,7 +104,7 @@ def test_a_share_too_small_to_show_is_not_printed_as_none(shop: Path, tmp_path: 
     assert re.search(rf"every contact +{CONTACTS:,}  100\.0%$", lines[-2]) and lines[-1].endswith("  1   <0.1%")
     (tmp_path / "top.rare").write_text(f"segment top_spender:\n    {one}\n", encoding="utf-8")
     assert main(["segments", str(tmp_path / "top.rare"), "--db", str(shop)]) == 0
-    assert "top_spender  " in (out := capsys.readouterr().out) and out.splitlines()[0].endswith(" 1 contacts (<0.1%)")
+    assert "top_spender  " in (out := capsys.readouterr().out) and out.splitlines()[0].endswith(" 1 contact (<0.1%)")
     assert main(["explain", one, "--db", str(shop), "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["steps"][-1]["share"] == round(1 / CONTACTS, 6)
 
@@ -116,6 +116,10 @@ def test_a_share_too_small_to_show_is_not_printed_as_none(shop: Path, tmp_path: 
 ])
 def test_percent(part: int, whole: int, shown: str) -> None:
     assert percent(part, whole) == shown
+
+
+def test_one_contact_is_singular() -> None:
+    assert [contacts(n) for n in (0, 1, 2, 4_019)] == ["0 contacts", "1 contact", "2 contacts", "4,019 contacts"]
 
 
 def test_breakdown_lines_show_a_small_share() -> None:

@@ -35,7 +35,7 @@ from rare_dsl.cli.common import (
 )
 from rare_dsl.cli.store_options import add_db_option, open_store, reports_store_errors
 from rare_dsl.diagnostics import RuleError, render, suggest, use_color
-from rare_dsl.store.shares import percent
+from rare_dsl.store.shares import contacts, percent
 
 if TYPE_CHECKING:
     from rare_dsl.schema import Schema
@@ -236,10 +236,10 @@ def _sample(args: argparse.Namespace, question: Question) -> int:
     found = queries.sample(rule, args.limit, question.as_of, segments=question.segments)
     matching = queries.count(rule, question.as_of, segments=question.segments).matching
     if args.format == "json":
-        contacts = [{column: plain(value) for column, value in zip(found.columns, row, strict=True)}
-                    for row in found.rows]
+        shown = [{column: plain(value) for column, value in zip(found.columns, row, strict=True)}
+                 for row in found.rows]
         _json({"count": matching, "shown": len(found.rows), "as_of": instant(question.as_of),
-               "columns": list(found.columns), "contacts": contacts})
+               "columns": list(found.columns), "contacts": shown})
         return EXIT_OK
     if not found.rows:
         echo("No contact matches the rule.")
@@ -347,7 +347,7 @@ def breakdown_lines(breakdown: Breakdown) -> list[str]:
     if breakdown.missing:
         rows.append(("(no tag)" if breakdown.kind == "tags" else "(missing)", breakdown.missing))
     if not rows:
-        return [f"{breakdown.matching:,} contacts by {breakdown.field}: none has one."]
+        return [f"{contacts(breakdown.matching)} by {breakdown.field}: none has one."]
     width = max(len(label) for label, _ in rows)
     largest = max(n for _, n in rows)
     how = {"tags": " (a contact counts under each of its tags)", "time": f", by {breakdown.bucket}"}.get(
@@ -355,7 +355,7 @@ def breakdown_lines(breakdown: Breakdown) -> list[str]:
     if breakdown.kind == "ranges" and breakdown.top:
         first = breakdown.top[0][0]
         how = f", in ranges of {shown(first.high - first.low)}"
-    lines = [f"{breakdown.matching:,} contacts by {breakdown.field}{how}:"]
+    lines = [f"{contacts(breakdown.matching)} by {breakdown.field}{how}:"]
     for label, n in rows:
         lines.append(f"  {label:<{width}}  {n:>9,}  {percent(n, breakdown.matching):>6}  {bar(n, largest)}")
     return lines

@@ -27,7 +27,7 @@ from rare_dsl.cli.common import (
 )
 from rare_dsl.cli.store_options import open_store, reports_store_errors
 from rare_dsl.diagnostics import RuleError, render, use_color
-from rare_dsl.store.shares import percent
+from rare_dsl.store.shares import contacts, percent
 
 _CATEGORIES = ("customer", "ecommerce", "engagement")
 
@@ -116,7 +116,7 @@ def _print(entries: list[dict[str, Any]], files: int) -> None:
     for index, entry in enumerate(entries):
         members = ""
         if "count" in entry:
-            members = f"  {entry['count']:,} contacts ({percent(entry['count'], entry['total'])})"
+            members = f"  {contacts(entry['count'])} ({percent(entry['count'], entry['total'])})"
         echo(("\n" if index else "") + f"{entry['name']}  {entry['file']}:{entry['line']}{members}")
         for line in (entry["description"] or "").splitlines():
             echo(f"    {line}")

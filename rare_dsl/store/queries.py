@@ -32,7 +32,7 @@ from rare_dsl.schema import Field
 from rare_dsl.store.breakdown import TOP, Breakdown, breakdown, value_query
 from rare_dsl.store.connection import Store
 from rare_dsl.store.errors import StoreError
-from rare_dsl.store.shares import percent
+from rare_dsl.store.shares import contacts, percent
 from rare_dsl.types import Type
 
 Segments = Mapping[str, "typed.CheckedRule | typed.CheckedSegment"]
@@ -70,7 +70,7 @@ class Count:
     def describe(self, approximate: bool = False) -> str:
         """`4,019 contacts (4.0%)`, the REPL's line; `≈ ` in front for the live preview."""
         sign = "≈ " if approximate else ""
-        return f"{sign}{self.matching:,} contacts ({percent(self.matching, self.total)})"
+        return f"{sign}{contacts(self.matching)} ({percent(self.matching, self.total)})"
 
     def of_total(self) -> str:
         """`5,756 of 100,000 contacts (5.8%)`, the line of `rare count`."""

@@ -1,6 +1,6 @@
-"""How a share of contacts is printed (`4.0%`, `<0.1%`): one function for every count line, `explain`,
-`breakdown` and `rare segments`, in the CLI and the REPL alike. It imports nothing, so a command that loads
-neither DuckDB nor the compiler can use it."""
+"""How a number and a share of contacts are printed (`1 contact`, `4.0%`, `<0.1%`): one function each for
+every count line, `explain`, `breakdown` and `rare segments`, in the CLI and the REPL alike. It imports
+nothing, so a command that loads neither DuckDB nor the compiler can use it."""
 
 from __future__ import annotations
 
@@ -20,3 +20,8 @@ def percent(part: float, whole: float) -> str:
     if 1 - _STEP < share < 1:
         return f">{1 - _STEP:.1%}"
     return f"{share:.1%}"
+
+
+def contacts(number: int) -> str:
+    """`4,019 contacts`, and `1 contact`."""
+    return f"{number:,} contact{'' if number == 1 else 's'}"
