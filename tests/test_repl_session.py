@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import _thread
 import io
+import os
+import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
@@ -199,14 +202,16 @@ def test_ctrl_c_cancels_a_running_query(repl: Repl) -> None:
     assert "contacts (" in output(repl)
 
 
-def test_a_lost_database_prints_a_message_and_the_prompt_returns(repl: Repl) -> None:
+def test_a_lost_database_prints_a_message_and_the_prompt_returns(repl: Repl, store: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(store, copy)
+    repl.open(str(copy))
     assert repl.database is not None
-    lost = duckdb.connect()
-    lost.close()
-    repl.database.connection = lost  # as if the store's file went away under the session
+    repl.database.release()  # idle: the session does not hold the store
+    copy.unlink()  # as if the store's file went away under the session
     drive(repl, "quality = 'vip'" + ENTER, ":help" + ENTER)
     text = output(repl)
-    assert "not reachable" in text or "failed" in text
+    assert f"there is no store at {copy} yet" in text
     assert ":breakdown FIELD" in text  # the next command still ran
 
 
@@ -492,3 +497,92 @@ def test_no_failing_command_ends_the_session(repl: Repl) -> None:
             assert repl.handle(f"{name} 'unclosed nosuch") is True
             assert repl.handle(f"{name} nosuch extra words") is True
     assert repl.handle(":quit") is False
+
+
+# ----------------------------------------------------------------------------- other programs and the store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rare(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`rare ARGS` in a process of its own: DuckDB's file lock is per process, so only another one tests it."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    environment.pop("RARE_DB", None)
+    return subprocess.run([sys.executable, "-m", "rare_dsl", *map(str, args)], cwd=cwd, env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    """A small demo store of its own (a real store: the list commands write only into one)."""
+    from rare_dsl.store import Store
+    from rare_dsl.store.demo import generate
+
+    path = tmp_path / "shop.duckdb"
+    with Store.open(path, write=True) as store:
+        generate(store, contacts=300)
+    return path
+
+
+@pytest.fixture
+def shop_repl(shop: Path) -> Iterator[Repl]:
+    console = Console(file=io.StringIO(), width=120, color_system=None, force_terminal=False)
+    session = Repl(Settings(default_schema()), console=console)
+    session.open(str(shop))
+    yield session
+    session.close()
+
+
+def test_other_programs_write_the_store_while_the_repl_is_open(shop_repl: Repl, shop: Path) -> None:
+    """Issue 18 item 7: the REPL holds the store only while it works, and its next count sees the change."""
+    repl = shop_repl
+    rule = 'in_list("Spring fair")'
+    repl.handle('quality = "vip"')
+    assert "contacts (" in output(repl)
+    created = rare("list", "create", "Spring fair", "--db", shop, cwd=shop.parent)
+    assert created.returncode == 0, created.stderr
+    added = rare("list", "add", "Spring fair", "ana@example.com", "--db", shop, cwd=shop.parent)
+    assert added.returncode == 0, added.stderr
+    repl.handle(rule)
+    assert "1 contacts (0.3%) · " in output(repl)  # the new member, of 301 contacts: the one added is new
+    assert repl.query(repl.size) == "301 contacts"
+    repl.known.wait()  # the store changed: the values completion offers are read again
+    assert "Spring fair" in repl.known.lists()
+    repl.live.update(rule)
+    deadline = time.monotonic() + 5
+    while repl.live.preview(rule) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert repl.live.preview(rule) == "≈ 1 contacts (0.3%)"
+
+
+def test_the_repl_lets_go_of_the_store_after_a_second(shop_repl: Repl) -> None:
+    from rare_dsl.repl.database import IDLE
+
+    database = shop_repl.database
+    assert database is not None
+    shop_repl.handle('quality = "vip"')
+    shop_repl.known.wait()
+    assert database.is_open  # just used: kept open for the next keystroke's count
+    deadline = time.monotonic() + IDLE + 5
+    while database.is_open and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not database.is_open
+
+
+def test_a_store_being_written_is_a_message_and_the_session_goes_on(shop_repl: Repl, shop: Path) -> None:
+    from store_helpers import held_by_another_process
+
+    repl = shop_repl
+    assert repl.database is not None
+    repl.known.wait()
+    repl.database.release()
+    repl.database.wait = 0.3  # how long the REPL waits for the writer before saying so
+    with held_by_another_process(shop, write=True) as pid:
+        repl.handle('quality = "vip"')
+        text = output(repl)
+        assert f"The store cannot be read now: the store {shop} is being written by another process (PID {pid}" \
+            in text
+        assert "Traceback" not in text
+        assert repl.live.compute('quality = "vip"').startswith("cannot count: the store ")
+    repl.handle('quality = "vip"')  # the writer is done: counting works again
+    assert output(repl).rstrip().endswith(" ms") or output(repl).rstrip().endswith(" s")
