@@ -586,3 +586,70 @@ def test_a_store_being_written_is_a_message_and_the_session_goes_on(shop_repl: R
         assert repl.live.compute('quality = "vip"').startswith("cannot count: the store ")
     repl.handle('quality = "vip"')  # the writer is done: counting works again
     assert output(repl).rstrip().endswith(" ms") or output(repl).rstrip().endswith(" s")
+
+
+# --------------------------------------------------------------------------------------------- counting…
+
+
+def slowed(repl: Repl, monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Every count of the session takes `seconds` longer, as on a big store."""
+    count = repl.count
+
+    def slow_count(rule: object, cursor: object) -> object:
+        time.sleep(seconds)
+        return count(rule, cursor)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repl, "count", slow_count)
+
+
+def test_a_slow_count_says_counting_until_its_result_replaces_it(repl: Repl, monkeypatch: pytest.MonkeyPatch) -> None:
+    repl.progress = True  # as at a terminal
+    slowed(repl, monkeypatch, 1.3)
+    repl.handle("quality = 'vip'")
+    text = output(repl)
+    first, rest = text.split("counting… (Ctrl-C cancels)\x1b[K", 1)
+    assert first.endswith("\r")
+    assert "\rcounting… 1 s (Ctrl-C cancels)\x1b[K" in rest  # the seconds so far, after a second
+    erased, result = rest.rsplit("\r\x1b[2K", 1)  # erased before the result is printed
+    assert "contacts (" in result and "contacts (" not in erased
+
+
+def test_a_quick_count_shows_no_counting(repl: Repl) -> None:
+    repl.progress = True
+    repl.handle("quality = 'vip'")
+    text = output(repl)
+    assert "contacts (" in text
+    assert "counting" not in text and "\r" not in text
+
+
+def test_without_a_terminal_a_slow_count_prints_only_its_result(repl: Repl, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert repl.progress is False  # tests and `rare repl < file`: transcripts stay as they are
+    slowed(repl, monkeypatch, 0.6)
+    repl.handle("quality = 'vip'")
+    text = output(repl)
+    assert "counting" not in text and "\r" not in text
+    assert text.count("\n") == 1 and "contacts (" in text
+
+
+def test_rare_repl_shows_counting_only_at_a_terminal(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rare_dsl.repl as repl_package
+    import rare_dsl.repl.app as app
+
+    seen: list[bool] = []
+
+    def run(repl: Repl, session: object) -> int:
+        seen.append(repl.progress)
+        repl.close()  # as `run` does when the session ends
+        return 0
+
+    monkeypatch.setattr(app, "run", run)
+    monkeypatch.setattr(repl_package, "settle", lambda repl: None)
+    monkeypatch.setattr("rich.console.Console.is_terminal", property(lambda self: True))
+    with create_pipe_input() as pipe:
+        repl_package.start(schema=default_schema(), db=str(store), input=pipe, output=DummyOutput(),
+                           history=InMemoryHistory())
+    monkeypatch.setattr("rich.console.Console.is_terminal", property(lambda self: False))
+    with create_pipe_input() as pipe:
+        repl_package.start(schema=default_schema(), db=str(store), input=pipe, output=DummyOutput(),
+                           history=InMemoryHistory())
+    assert seen == [True, False]
