@@ -653,3 +653,35 @@ def test_rare_repl_shows_counting_only_at_a_terminal(store: Path, monkeypatch: p
         repl_package.start(schema=default_schema(), db=str(store), input=pipe, output=DummyOutput(),
                            history=InMemoryHistory())
     assert seen == [True, False]
+
+
+# -------------------------------------------------------------------------------------------- :segments
+
+
+def test_segments_prints_aligned_columns(repl: Repl, tmp_path: Path) -> None:
+    rules = tmp_path / "segments.rare"
+    rules.write_text('segment vip:\n    quality = "vip"\n\nsegment french_openers_at_risk:\n'
+                     '    country = "France" and opens(6mo) >= 1 and last_order_date < 90d ago\n\n'
+                     "segment everyone:\n    status != \"bounced\" or status = \"bounced\"\n", encoding="utf-8")
+    repl.handle(f":segments {rules}")
+    lines = [line for line in output(repl).splitlines() if line.startswith("  ")]
+    assert [line.split()[0] for line in lines] == ["vip", "french_openers_at_risk", "everyone"]
+    assert [line.split()[1] for line in lines] == [f"{rules}:1", f"{rules}:4", f"{rules}:7"]
+    # Each column starts where the one above starts; the counts and shares end where the ones above end.
+    assert len({line.index(str(rules)) for line in lines}) == 1
+    assert len({line.index(" contacts") for line in lines}) == 1
+    assert len({len(line) for line in lines}) == 1
+    want = expected_count(Path(repl.settings.db_target), 'quality = "vip"')
+    assert lines[0].endswith(f"  {want:,} contacts  {want / STORED:>6.1%}")
+
+
+def test_segments_without_a_store_lists_names_and_files(tmp_path: Path) -> None:
+    repl = Repl(Settings(default_schema()), console=Console(file=io.StringIO(), width=120, color_system=None))
+    try:
+        rules = tmp_path / "segments.rare"
+        rules.write_text('segment vip:\n    quality = "vip"\n\nsegment lapsed_buyers:\n    orders() > 0\n',
+                         encoding="utf-8")
+        repl.handle(f":segments {rules}")
+        assert output(repl).splitlines()[1:] == [f"  vip            {rules}:1", f"  lapsed_buyers  {rules}:4"]
+    finally:
+        repl.close()
