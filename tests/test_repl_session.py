@@ -7,6 +7,7 @@ the background of the prompt. The store is the compiler's test data in a DuckDB 
 from __future__ import annotations
 
 import _thread
+import datetime as dt
 import io
 import os
 import shutil
@@ -685,3 +686,36 @@ def test_segments_without_a_store_lists_names_and_files(tmp_path: Path) -> None:
         assert output(repl).splitlines()[1:] == [f"  vip            {rules}:1", f"  lapsed_buyers  {rules}:4"]
     finally:
         repl.close()
+
+
+# ------------------------------------------------------------------------------------- campaign names
+
+
+def newest_first(shop: Path, kind: str) -> list[str]:
+    """Campaign names by their latest send or open, computed from the store's rows in Python."""
+    from store_helpers import rows_of
+
+    rows = rows_of(shop)
+    kinds = {c["campaign_id"]: c for c in rows["campaigns"] if c["kind"] == kind}
+    latest: dict[str, dt.datetime] = {}
+    for event in rows["events"]:
+        campaign = kinds.get(event["campaign_id"])
+        if campaign is not None and event["type"] in ("sent", "open"):
+            name = campaign["name"]
+            latest[name] = max(latest.get(name, event["occurred_at"]), event["occurred_at"])
+    names = {c["name"] for c in kinds.values()}
+    dated = sorted((n for n in names if n in latest), key=lambda n: (-latest[n].timestamp(), n))
+    return dated + sorted(names - set(latest))
+
+
+def test_campaign_names_complete_newest_first(shop_repl: Repl, shop: Path) -> None:
+    """Issue 18 item 8: the campaign a rule is about is most often the latest, not the first by name."""
+    repl = shop_repl
+    repl.known.wait()
+    for kind in ("campaign", "series"):
+        want = newest_first(shop, kind)
+        assert len(want) > 3 and want != sorted(want)
+        assert repl.known.values(f"param:{kind}") == want
+    completer = ReplCompleter(repl)
+    found = [c.text for c in completer.get_completions(Document('opens(campaign: "'), CompleteEvent(True))]
+    assert found == [f'"{name}"' for name in newest_first(shop, "campaign")]
