@@ -7,13 +7,17 @@ the background of the prompt. The store is the compiler's test data in a DuckDB 
 from __future__ import annotations
 
 import _thread
+import datetime as dt
 import io
+import os
+import shutil
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
@@ -199,14 +203,16 @@ def test_ctrl_c_cancels_a_running_query(repl: Repl) -> None:
     assert "contacts (" in output(repl)
 
 
-def test_a_lost_database_prints_a_message_and_the_prompt_returns(repl: Repl) -> None:
+def test_a_lost_database_prints_a_message_and_the_prompt_returns(repl: Repl, store: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(store, copy)
+    repl.open(str(copy))
     assert repl.database is not None
-    lost = duckdb.connect()
-    lost.close()
-    repl.database.connection = lost  # as if the store's file went away under the session
+    repl.database.release()  # idle: the session does not hold the store
+    copy.unlink()  # as if the store's file went away under the session
     drive(repl, "quality = 'vip'" + ENTER, ":help" + ENTER)
     text = output(repl)
-    assert "not reachable" in text or "failed" in text
+    assert f"there is no store at {copy} yet" in text
     assert ":breakdown FIELD" in text  # the next command still ran
 
 
@@ -502,3 +508,224 @@ def test_no_failing_command_ends_the_session(repl: Repl) -> None:
             assert repl.handle(f"{name} 'unclosed nosuch") is True
             assert repl.handle(f"{name} nosuch extra words") is True
     assert repl.handle(":quit") is False
+
+
+# ----------------------------------------------------------------------------- other programs and the store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rare(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`rare ARGS` in a process of its own: DuckDB's file lock is per process, so only another one tests it."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    environment.pop("RARE_DB", None)
+    return subprocess.run([sys.executable, "-m", "rare_dsl", *map(str, args)], cwd=cwd, env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    """A small demo store of its own (a real store: the list commands write only into one)."""
+    from rare_dsl.store import Store
+    from rare_dsl.store.demo import generate
+
+    path = tmp_path / "shop.duckdb"
+    with Store.open(path, write=True) as store:
+        generate(store, contacts=300)
+    return path
+
+
+@pytest.fixture
+def shop_repl(shop: Path) -> Iterator[Repl]:
+    console = Console(file=io.StringIO(), width=120, color_system=None, force_terminal=False)
+    session = Repl(Settings(default_schema()), console=console)
+    session.open(str(shop))
+    yield session
+    session.close()
+
+
+def test_other_programs_write_the_store_while_the_repl_is_open(shop_repl: Repl, shop: Path) -> None:
+    """Issue 18 item 7: the REPL holds the store only while it works, and its next count sees the change."""
+    repl = shop_repl
+    rule = 'in_list("Spring fair")'
+    repl.handle('quality = "vip"')
+    assert "contacts (" in output(repl)
+    created = rare("list", "create", "Spring fair", "--db", shop, cwd=shop.parent)
+    assert created.returncode == 0, created.stderr
+    added = rare("list", "add", "Spring fair", "ana@example.com", "--db", shop, cwd=shop.parent)
+    assert added.returncode == 0, added.stderr
+    repl.handle(rule)
+    assert "1 contacts (0.3%) · " in output(repl)  # the new member, of 301 contacts: the one added is new
+    assert repl.query(repl.size) == "301 contacts"
+    repl.known.wait()  # the store changed: the values completion offers are read again
+    assert "Spring fair" in repl.known.lists()
+    repl.live.update(rule)
+    deadline = time.monotonic() + 5
+    while repl.live.preview(rule) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert repl.live.preview(rule) == "≈ 1 contacts (0.3%)"
+
+
+def test_the_repl_lets_go_of_the_store_after_a_second(shop_repl: Repl) -> None:
+    from rare_dsl.repl.database import IDLE
+
+    database = shop_repl.database
+    assert database is not None
+    shop_repl.handle('quality = "vip"')
+    shop_repl.known.wait()
+    assert database.is_open  # just used: kept open for the next keystroke's count
+    deadline = time.monotonic() + IDLE + 5
+    while database.is_open and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not database.is_open
+
+
+def test_a_store_being_written_is_a_message_and_the_session_goes_on(shop_repl: Repl, shop: Path) -> None:
+    from store_helpers import held_by_another_process
+
+    repl = shop_repl
+    assert repl.database is not None
+    repl.known.wait()
+    repl.database.release()
+    repl.database.wait = 0.3  # how long the REPL waits for the writer before saying so
+    with held_by_another_process(shop, write=True) as pid:
+        repl.handle('quality = "vip"')
+        text = output(repl)
+        assert f"The store cannot be read now: the store {shop} is being written by another process (PID {pid}" \
+            in text
+        assert "Traceback" not in text
+        assert repl.live.compute('quality = "vip"').startswith("cannot count: the store ")
+    repl.handle('quality = "vip"')  # the writer is done: counting works again
+    assert output(repl).rstrip().endswith(" ms") or output(repl).rstrip().endswith(" s")
+
+
+# --------------------------------------------------------------------------------------------- counting…
+
+
+def slowed(repl: Repl, monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Every count of the session takes `seconds` longer, as on a big store."""
+    count = repl.count
+
+    def slow_count(rule: object, cursor: object) -> object:
+        time.sleep(seconds)
+        return count(rule, cursor)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repl, "count", slow_count)
+
+
+def test_a_slow_count_says_counting_until_its_result_replaces_it(repl: Repl, monkeypatch: pytest.MonkeyPatch) -> None:
+    repl.progress = True  # as at a terminal
+    slowed(repl, monkeypatch, 1.3)
+    repl.handle("quality = 'vip'")
+    text = output(repl)
+    first, rest = text.split("counting… (Ctrl-C cancels)\x1b[K", 1)
+    assert first.endswith("\r")
+    assert "\rcounting… 1 s (Ctrl-C cancels)\x1b[K" in rest  # the seconds so far, after a second
+    erased, result = rest.rsplit("\r\x1b[2K", 1)  # erased before the result is printed
+    assert "contacts (" in result and "contacts (" not in erased
+
+
+def test_a_quick_count_shows_no_counting(repl: Repl) -> None:
+    repl.progress = True
+    repl.handle("quality = 'vip'")
+    text = output(repl)
+    assert "contacts (" in text
+    assert "counting" not in text and "\r" not in text
+
+
+def test_without_a_terminal_a_slow_count_prints_only_its_result(repl: Repl, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert repl.progress is False  # tests and `rare repl < file`: transcripts stay as they are
+    slowed(repl, monkeypatch, 0.6)
+    repl.handle("quality = 'vip'")
+    text = output(repl)
+    assert "counting" not in text and "\r" not in text
+    assert text.count("\n") == 1 and "contacts (" in text
+
+
+def test_rare_repl_shows_counting_only_at_a_terminal(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import rare_dsl.repl as repl_package
+    import rare_dsl.repl.app as app
+
+    seen: list[bool] = []
+
+    def run(repl: Repl, session: object) -> int:
+        seen.append(repl.progress)
+        repl.close()  # as `run` does when the session ends
+        return 0
+
+    monkeypatch.setattr(app, "run", run)
+    monkeypatch.setattr(repl_package, "settle", lambda repl: None)
+    monkeypatch.setattr("rich.console.Console.is_terminal", property(lambda self: True))
+    with create_pipe_input() as pipe:
+        repl_package.start(schema=default_schema(), db=str(store), input=pipe, output=DummyOutput(),
+                           history=InMemoryHistory())
+    monkeypatch.setattr("rich.console.Console.is_terminal", property(lambda self: False))
+    with create_pipe_input() as pipe:
+        repl_package.start(schema=default_schema(), db=str(store), input=pipe, output=DummyOutput(),
+                           history=InMemoryHistory())
+    assert seen == [True, False]
+
+
+# -------------------------------------------------------------------------------------------- :segments
+
+
+def test_segments_prints_aligned_columns(repl: Repl, tmp_path: Path) -> None:
+    rules = tmp_path / "segments.rare"
+    rules.write_text('segment vip:\n    quality = "vip"\n\nsegment french_openers_at_risk:\n'
+                     '    country = "France" and opens(6mo) >= 1 and last_order_date < 90d ago\n\n'
+                     "segment everyone:\n    status != \"bounced\" or status = \"bounced\"\n", encoding="utf-8")
+    repl.handle(f":segments {rules}")
+    lines = [line for line in output(repl).splitlines() if line.startswith("  ")]
+    assert [line.split()[0] for line in lines] == ["vip", "french_openers_at_risk", "everyone"]
+    assert [line.split()[1] for line in lines] == [f"{rules}:1", f"{rules}:4", f"{rules}:7"]
+    # Each column starts where the one above starts; the counts and shares end where the ones above end.
+    assert len({line.index(str(rules)) for line in lines}) == 1
+    assert len({line.index(" contacts") for line in lines}) == 1
+    assert len({len(line) for line in lines}) == 1
+    want = expected_count(Path(repl.settings.db_target), 'quality = "vip"')
+    assert lines[0].endswith(f"  {want:,} contacts  {want / STORED:>6.1%}")
+
+
+def test_segments_without_a_store_lists_names_and_files(tmp_path: Path) -> None:
+    repl = Repl(Settings(default_schema()), console=Console(file=io.StringIO(), width=120, color_system=None))
+    try:
+        rules = tmp_path / "segments.rare"
+        rules.write_text('segment vip:\n    quality = "vip"\n\nsegment lapsed_buyers:\n    orders() > 0\n',
+                         encoding="utf-8")
+        repl.handle(f":segments {rules}")
+        assert output(repl).splitlines()[1:] == [f"  vip            {rules}:1", f"  lapsed_buyers  {rules}:4"]
+    finally:
+        repl.close()
+
+
+# ------------------------------------------------------------------------------------- campaign names
+
+
+def newest_first(shop: Path, kind: str) -> list[str]:
+    """Campaign names by their latest send or open, computed from the store's rows in Python."""
+    from store_helpers import rows_of
+
+    rows = rows_of(shop)
+    kinds = {c["campaign_id"]: c for c in rows["campaigns"] if c["kind"] == kind}
+    latest: dict[str, dt.datetime] = {}
+    for event in rows["events"]:
+        campaign = kinds.get(event["campaign_id"])
+        if campaign is not None and event["type"] in ("sent", "open"):
+            name = campaign["name"]
+            latest[name] = max(latest.get(name, event["occurred_at"]), event["occurred_at"])
+    names = {c["name"] for c in kinds.values()}
+    dated = sorted((n for n in names if n in latest), key=lambda n: (-latest[n].timestamp(), n))
+    return dated + sorted(names - set(latest))
+
+
+def test_campaign_names_complete_newest_first(shop_repl: Repl, shop: Path) -> None:
+    """Issue 18 item 8: the campaign a rule is about is most often the latest, not the first by name."""
+    repl = shop_repl
+    repl.known.wait()
+    for kind in ("campaign", "series"):
+        want = newest_first(shop, kind)
+        assert len(want) > 3 and want != sorted(want)
+        assert repl.known.values(f"param:{kind}") == want
+    completer = ReplCompleter(repl)
+    found = [c.text for c in completer.get_completions(Document('opens(campaign: "'), CompleteEvent(True))]
+    assert found == [f'"{name}"' for name in newest_first(shop, "campaign")]

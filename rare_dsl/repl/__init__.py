@@ -3,7 +3,7 @@
 pgcli's split: `completion` (what may come at the cursor, a pure function), `lexer` (colors from the
 grammar's tokens), `commands` (the `:command` registry, which also writes `:help`), `session` (the
 state and actions, no terminal), `background` (live count and known values, off the UI thread),
-`database` (read-only queries on the store) and `app` (the prompt-toolkit wiring).
+`database` (the store, taken read-only for each piece of work) and `app` (the prompt-toolkit wiring).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def start(*, schema: Schema, schema_path: str | None = None, db: str | None = No
         run_lines(repl, sys.stdin)
         return
     session = build_session(repl, **prompt_options)
+    repl.progress = repl.console.is_terminal  # "counting…" for a slow query, never in a transcript
     settle(repl)
     run(repl, session)
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from rare_dsl.repl.database import Cancelled
+from rare_dsl.repl.database import Cancelled, StoreBusy
 
 
 class LiveCount:
@@ -177,6 +177,10 @@ class ValueCache:
     def _fetch(self, topic: str) -> None:
         try:
             found = tuple((str(value), int(count)) for value, count in self._load(topic))
+        except StoreBusy:
+            with self._lock:
+                self._asked.discard(topic)  # another program is writing the store: ask again next time
+            return
         except Exception:
             found = ()  # no values to offer is better than a broken completion menu
         with self._lock:

@@ -288,29 +288,52 @@ def _segments(repl: Repl, argument: str) -> None:
     if not repl.segments:
         repl.say("No segments loaded: `:load FILE` loads a rule file.")
         return
+    counting = repl.database is not None and _compiler_ready(repl)
+    rows: list[tuple[str, str, Any]] = []
     for name, segment in repl.segments.items():
-        line = f"  {name}"
-        if repl.database is not None and _compiler_ready(repl):
+        file, line = segment.location
+        count = None
+        if counting:
             count = repl.query(lambda cursor, rule=segment.rule: repl.count(rule, cursor))
             if count is None:
                 return
-            line += f"  {count.describe()}"
-        repl.say(line)
+        rows.append((name, f"{_shown_path(file)}:{line}", count))
+    # Columns padded to their widest entry: the name, where it is defined, then its count and share.
+    names = max(len(name) for name, _, _ in rows)
+    places = max(len(place) for _, place, _ in rows)
+    numbers = max((len(f"{count.matching:,}") for _, _, count in rows if count is not None), default=0)
+    for name, place, count in rows:
+        line = f"  {name:<{names}}  {place:<{places}}"
+        if count is not None:
+            line += f"  {count.matching:>{numbers},} contacts  {count.share:>6.1%}"
+        repl.say(line.rstrip())
+
+
+def _shown_path(file: str) -> str:
+    """A rule file as the user would type it: relative to the working folder when it is inside it (the
+    files a loaded file uses are found by absolute path)."""
+    path = Path(file)
+    if path.is_absolute():
+        try:
+            return str(path.relative_to(Path.cwd()))
+        except ValueError:
+            return file
+    return file
 
 
 @command(":load", "FILE", "load a rule file's segments, for `in_segment`")
-def _load(repl: Repl, argument: str) -> None:
+def _load(repl: Repl, argument: str) -> bool:
     from rare_dsl.cli.common import read_rule_files
 
     paths = shlex.split(argument)
     if not paths:
         repl.say("Usage: :load FILE", style="red")
-        return
+        return False
     files, problems = read_rule_files(paths)
     if problems:
         repl.print_diagnostics(problems)
     if any(d.is_error for d in problems):
-        return
+        return False
     try:
         count = repl.load_segments(files)
         used: list[tuple[str, str]] = []
@@ -324,9 +347,10 @@ def _load(repl: Repl, argument: str) -> None:
             count = None
         if count is None:
             repl.print_diagnostics(error.diagnostics)
-            return
+            return False
     also = f" (and {len(used)} file{'s' * (len(used) != 1)} they use)" if used else ""
     repl.say(f"Loaded {len(files)} file{'s' * (len(files) != 1)}{also}: {count} segments in all.")
+    return True  # `:segments FILE` lists the segments only after a load that worked
 
 
 def _files_used(repl: Repl, files: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -3,12 +3,12 @@
 `Repl` holds what a session has chosen (schema, dialect, as-of instant, store, loaded segments, the last
 rule) and runs rules and commands, printing to a rich console. `app.py` wires it to prompt-toolkit;
 tests drive it directly. Queries run on a worker thread so that Ctrl-C can interrupt them
-(`Database.cursor().interrupt()`) and the session goes on.
+(`interrupt()` on the query's cursor) and the session goes on. Each piece of work takes the store for as
+long as it runs (`Database.lease()`), so other programs can write it while the session is idle.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import threading
 import time
@@ -22,7 +22,7 @@ from rich.console import Console
 from rare_dsl.check import check, check_project
 from rare_dsl.diagnostics import Diagnostic, RuleError, render
 from rare_dsl.repl.background import LiveCount, ValueCache
-from rare_dsl.repl.database import Cancelled, Count, Database, DatabaseError, QueryError
+from rare_dsl.repl.database import Cancelled, Count, Database, DatabaseError, Lease, QueryError, StoreBusy
 from rare_dsl.schema import Schema
 from rare_dsl.store.queries import SegmentQueries
 from rare_dsl.typed import CheckedRule, CheckedSegment
@@ -66,14 +66,13 @@ class Repl:
     last_rule: str | None = None
     on_change: Callable[[], None] = lambda: None  # something new to show (from any thread)
     on_values: Callable[[], None] = lambda: None  # values from the store arrived (from a worker thread)
+    progress: bool = False  # say "counting…" under a query that takes long (at a terminal only)
     _checked: Checked | None = None
-    _live_cursor: Any = None
+    _live_lease: Lease | None = None
 
     def __post_init__(self) -> None:
         self.known = ValueCache(self._load_values, lambda: sorted(self.segments), self._values_loaded)
         self.live = LiveCount(self._preview, self._interrupt_preview, self._changed)
-        self._local = threading.local()
-        self._cursors: list[Any] = []  # the workers' cursors, closed with the store
 
     def _changed(self) -> None:
         self.on_change()
@@ -88,49 +87,38 @@ class Repl:
     def open(self, target: str | None) -> None:
         """Open a store (closing the one before): a path, `duckdb:///path`, or None for `RARE_DB`, then
         `rare.duckdb`. Raises `DatabaseError`."""
-        database = Database(target, self.settings.schema)
+        database = Database(target, self.settings.schema, on_changed=self._store_changed)
         self.close_database()
         self.database = database
         self.settings.db_target = database.target
+        self._store_changed()
+
+    def _store_changed(self) -> None:
+        """Another program wrote the store while the session did not hold it: load its values again."""
         self.known.clear()
         self.known.warm(WARM_TOPICS)
 
     def close_database(self) -> None:
         if self.database is not None:
-            for cursor in self._cursors:
-                with contextlib.suppress(Exception):
-                    cursor.close()
-            self._cursors.clear()
             self.database.close()
             self.database = None
 
     def close(self) -> None:
         """End the session: stop the workers (interrupting their queries), then close the store."""
-        for cursor in list(self._cursors):
-            with contextlib.suppress(Exception):
-                cursor.interrupt()
+        if self.database is not None:
+            self.database.interrupt()
         self.live.close()
         self.known.close()
         self.close_database()
-
-    def _cursor(self) -> Any:
-        """This thread's cursor on the current store (a worker keeps one; the main thread too)."""
-        database = self.database
-        if database is None:
-            raise DatabaseError(NO_STORE)
-        if getattr(self._local, "database", None) is not database:
-            self._local.database = database
-            self._local.cursor = database.cursor()
-            self._cursors.append(self._local.cursor)
-        return self._local.cursor
 
     def _load_values(self, topic: str) -> Sequence[tuple[str, int]]:
         database = self.database
         if database is None:
             return ()
-        if topic == "lists":
-            return database.queries.lists(cursor=self._cursor())
-        return database.queries.values(topic, cursor=self._cursor(), top=self.known.limit)
+        with database.lease() as cursor:
+            if topic == "lists":
+                return database.queries.lists(cursor=cursor)
+            return database.queries.values(topic, cursor=cursor, top=self.known.limit)
 
     # -------------------------------------------------------------------------------------- checking
 
@@ -184,18 +172,22 @@ class Repl:
         if checked.rule is None:
             return None
         try:
-            cursor = self._cursor()
-            self._live_cursor = cursor
-            return self.count(checked.rule, cursor).describe(approximate=True)
+            lease = self.database.lease()
+        except DatabaseError as error:
+            return f"cannot count: {_one_line(error)}"
+        self._live_lease = lease
+        try:
+            return self.count(checked.rule, lease.cursor).describe(approximate=True)
         except (DatabaseError, QueryError, RuleError) as error:
             return f"cannot count: {_one_line(error)}"
         finally:
-            self._live_cursor = None
+            self._live_lease = None
+            lease.release()
 
     def _interrupt_preview(self) -> None:
-        cursor = self._live_cursor
-        if cursor is not None:
-            cursor.interrupt()
+        lease = self._live_lease
+        if lease is not None:
+            lease.interrupt()
 
     # ------------------------------------------------------------------------------------------ input
 
@@ -228,39 +220,58 @@ class Repl:
             self.say(f"{result.describe()} · {_duration(result.seconds)}", style="bold")
 
     def query(self, work: Callable[[Any], Any]) -> Any:
-        """Run `work(cursor)` on a worker thread; Ctrl-C interrupts it. Failures print one line: the
-        result is None then."""
-        try:
-            cursor = self._fresh_cursor()
-        except DatabaseError as error:
-            self.say(str(error), style="red")
+        """Run `work(cursor)` on a worker thread, with the store taken for as long as it runs; Ctrl-C
+        interrupts it. Failures print one line: the result is None then. At a terminal (`progress`), a
+        query still running after 300 ms shows `counting…` until it ends."""
+        database = self.database
+        if database is None:
+            self.say(NO_STORE, style="red")
             return None
         outcome: dict[str, Any] = {}
         finished = threading.Event()
 
         def target() -> None:
             try:
-                outcome["value"] = work(cursor)
+                lease = database.lease()  # waits a moment for another program that is writing the store
+            except BaseException as error:
+                outcome["unavailable"] = error
+                finished.set()
+                return
+            outcome["lease"] = lease
+            try:
+                outcome["value"] = work(lease.cursor)
             except BaseException as error:
                 outcome["error"] = error
             finally:
+                lease.release()  # a cancelled query still running releases the store when it ends
                 finished.set()
 
         worker = threading.Thread(target=target, name="rare-query", daemon=True)
         started = time.perf_counter()
+        indicator = _Indicator(self.console) if self.progress else None
         try:
             # Ctrl-C may come at any moment, even while the thread starts: from then on the query is stopped.
             worker.start()
             while not finished.wait(0.05):
-                pass
+                if indicator is not None:
+                    indicator.show(time.perf_counter() - started)
         except KeyboardInterrupt:
-            self._stop(finished, cursor)
+            if indicator is not None:
+                indicator.clear()
+            self._stop(finished, outcome)
             self.say(f"Cancelled after {_duration(time.perf_counter() - started)}.", style="yellow")
             return None
         finally:
-            if finished.is_set():
-                cursor.close()  # a cursor still running cannot be closed; its thread ends with the query
-        error = outcome.get("error")
+            if indicator is not None:
+                indicator.clear()
+        unavailable = outcome.get("unavailable")
+        if isinstance(unavailable, StoreBusy):
+            self.say(f"The store cannot be read now: {unavailable}", style="red")
+            return None
+        if isinstance(unavailable, DatabaseError):
+            self.say(str(unavailable), style="red")
+            return None
+        error = outcome.get("error") or unavailable
         if isinstance(error, Cancelled):
             self.say("Cancelled.", style="yellow")
             return None
@@ -273,24 +284,18 @@ class Repl:
         return outcome.get("value")
 
     @staticmethod
-    def _stop(finished: threading.Event, cursor: Any, seconds: float = 10.0) -> None:
+    def _stop(finished: threading.Event, outcome: dict[str, Any], seconds: float = 10.0) -> None:
         """Interrupt until the query ends: an interrupt that comes before DuckDB started the query is lost,
         so one is not enough. A second Ctrl-C meanwhile is taken as the same wish."""
         deadline = time.monotonic() + seconds
         while not finished.is_set() and time.monotonic() < deadline:
             try:
-                cursor.interrupt()
+                lease = outcome.get("lease")
+                if lease is not None:
+                    lease.interrupt()
                 finished.wait(0.05)
             except KeyboardInterrupt:
                 continue
-
-    def _fresh_cursor(self) -> Any:
-        if self.database is None:
-            raise DatabaseError(NO_STORE)
-        try:
-            return self.database.cursor()
-        except Exception as error:
-            raise DatabaseError(f"the store is not reachable: {_one_line(error)}") from None
 
     # ----------------------------------------------------------------------------------------- output
 
@@ -314,6 +319,32 @@ class Repl:
         self.segment_files = loaded
         self._checked = None
         return len(project.segments)
+
+
+class _Indicator:
+    """`counting…` on the line of the cursor while a query runs, once it has taken `after` seconds, with
+    the seconds so far; erased before anything else is printed. Only for a terminal: a transcript (tests,
+    `rare repl < file`) never shows it."""
+
+    def __init__(self, console: Console, after: float = 0.3) -> None:
+        self.console = console
+        self.after = after
+        self._shown: str | None = None
+
+    def show(self, elapsed: float) -> None:
+        if elapsed < self.after:
+            return
+        text = "counting… (Ctrl-C cancels)" if elapsed < 1 else f"counting… {elapsed:.0f} s (Ctrl-C cancels)"
+        if text != self._shown:
+            self.console.file.write(f"\r{text}\x1b[K")
+            self.console.file.flush()
+            self._shown = text
+
+    def clear(self) -> None:
+        if self._shown is not None:
+            self.console.file.write("\r\x1b[2K")
+            self.console.file.flush()
+            self._shown = None
 
 
 def _one_line(error: BaseException) -> str:

@@ -272,7 +272,10 @@ class SegmentQueries:
 
     def values(self, topic: str, *, top: int = 500, cursor: Any | None = None) -> list[tuple[str, int]]:
         """The most common values of a text field or parameter (`tags`, `country`, `param:vendor`...), each
-        with its number of rows (contacts, for a field of customers): what the REPL completes."""
+        with its number of rows (contacts, for a field of customers): what the REPL completes. Campaign
+        and series names come newest first instead (`_campaign_names`)."""
+        if topic in ("param:campaign", "param:series"):
+            return self._campaign_names(topic, top, cursor)
         source = self._value_source(topic)
         if source is None:
             return []
@@ -284,6 +287,31 @@ class SegmentQueries:
             .where(exp.and_(exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())), *where))
             .group_by(exp.column("value"))
             .order_by(exp.Ordered(this=rows.copy(), desc=True), exp.column("value"))
+            .limit(exp.Literal.number(top))
+        )
+        return [(str(row[0]), int(row[1])) for row in self._run(query, cursor)]
+
+    def _campaign_names(self, topic: str, top: int, cursor: Any | None) -> list[tuple[str, int]]:
+        """The names of campaigns (or series), each with its number of campaigns, the one sent or opened
+        most recently first (the campaign someone writes a rule about is most often the latest), then by
+        name; a campaign without a send or an open comes last."""
+        store = self.store
+        kind = self.schema.campaign_kinds[topic.removeprefix("param:")]
+        types = [exp.convert(self.schema.event_types[name]) for name in ("sent", "open")
+                 if name in self.schema.event_types]
+        campaign = store.column("campaigns", "campaign_id", "c")
+        name = store.column("campaigns", "name", "c")
+        joined = exp.and_(exp.EQ(this=store.column("events", "campaign_id", "e"), expression=campaign.copy()),
+                          store.column("events", "type", "e").isin(*types))
+        latest = exp.Max(this=store.column("events", "occurred_at", "e"))
+        query = (
+            exp.select(name.as_("value"), exp.Count(this=exp.Distinct(expressions=[campaign])).as_("rows"))
+            .from_(store.table("campaigns").as_("c"))
+            .join(store.table("events").as_("e"), join_type="left", on=joined)
+            .where(exp.and_(exp.EQ(this=store.column("campaigns", "kind", "c"), expression=exp.convert(kind)),
+                            exp.Not(this=exp.Is(this=name.copy(), expression=exp.Null()))))
+            .group_by(exp.column("value"))
+            .order_by(exp.Ordered(this=latest, desc=True, nulls_first=False), exp.column("value"))
             .limit(exp.Literal.number(top))
         )
         return [(str(row[0]), int(row[1])) for row in self._run(query, cursor)]
