@@ -555,7 +555,7 @@ def test_other_programs_write_the_store_while_the_repl_is_open(shop_repl: Repl, 
     added = rare("list", "add", "Spring fair", "ana@example.com", "--db", shop, cwd=shop.parent)
     assert added.returncode == 0, added.stderr
     repl.handle(rule)
-    assert "1 contacts (0.3%) · " in output(repl)  # the new member, of 301 contacts: the one added is new
+    assert "1 contact (0.3%) · " in output(repl)  # the new member, of 301 contacts: the one added is new
     assert repl.query(repl.size) == "301 contacts"
     repl.known.wait()  # the store changed: the values completion offers are read again
     assert "Spring fair" in repl.known.lists()
@@ -563,7 +563,7 @@ def test_other_programs_write_the_store_while_the_repl_is_open(shop_repl: Repl, 
     deadline = time.monotonic() + 5
     while repl.live.preview(rule) is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert repl.live.preview(rule) == "≈ 1 contacts (0.3%)"
+    assert repl.live.preview(rule) == "≈ 1 contact (0.3%)"
 
 
 def test_the_repl_lets_go_of_the_store_after_a_second(shop_repl: Repl) -> None:

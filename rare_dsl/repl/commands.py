@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from rare_dsl.diagnostics import RuleError, suggest
 from rare_dsl.schema.model import KEYWORDS
+from rare_dsl.store.shares import percent
 
 if TYPE_CHECKING:
     from rare_dsl.repl.session import Repl
@@ -305,7 +306,7 @@ def _segments(repl: Repl, argument: str) -> None:
     for name, place, count in rows:
         line = f"  {name:<{names}}  {place:<{places}}"
         if count is not None:
-            line += f"  {count.matching:>{numbers},} contacts  {count.share:>6.1%}"
+            line += f"  {count.matching:>{numbers},} contacts  {percent(count.matching, count.total):>6}"
         repl.say(line.rstrip())
 
 
